@@ -1,0 +1,164 @@
+//! `oci-archive:`: an OCI image layout inside a tar file.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use oci_spec::image::Descriptor;
+
+use super::ImageDestination;
+use super::files::TarFiles;
+use super::layout::{LayoutDestination, LayoutSource, ref_name, with_path};
+use crate::{Digest, Error, RawManifest, Result};
+
+/// Opens the image tagged `tag` (or the only image) in the OCI archive at `path`.
+pub fn open_oci_archive(path: &Path, tag: Option<&str>) -> Result<LayoutSource> {
+    let files = TarFiles::scan(path)?;
+    let name = match tag {
+        Some(tag) => format!("oci-archive:{}:{tag}", path.display()),
+        None => format!("oci-archive:{}", path.display()),
+    };
+    LayoutSource::from_files(Box::new(files), name, |entry| {
+        tag.is_none_or(|tag| ref_name(entry) == Some(tag))
+    })
+}
+
+/// Writes an image into a new OCI archive, replacing the file when the write succeeds.
+///
+/// The layout is first written to a temporary folder beside the target, then packed into a
+/// temporary tar file that is renamed over the target, so a failed write leaves the old
+/// archive as it was.
+pub struct OciArchiveDestination {
+    target: PathBuf,
+    staging: tempfile::TempDir,
+    layout: LayoutDestination,
+}
+
+impl OciArchiveDestination {
+    /// Prepares to write the archive at `path`, tagging the image `tag`.
+    pub fn create(path: &Path, tag: Option<String>) -> Result<Self> {
+        let (staging, layout) = staging_layout(path, tag)?;
+        Ok(OciArchiveDestination {
+            target: path.to_path_buf(),
+            staging,
+            layout,
+        })
+    }
+}
+
+/// A temporary layout folder beside `target`, removed when dropped.
+pub(crate) fn staging_layout(
+    target: &Path,
+    tag: Option<String>,
+) -> Result<(tempfile::TempDir, LayoutDestination)> {
+    let folder = parent_folder(target);
+    let staging = tempfile::Builder::new()
+        .prefix(".extkit-staging-")
+        .tempdir_in(folder)
+        .map_err(|error| Error::Io(with_path(error, folder)))?;
+    let layout = LayoutDestination::create(staging.path(), tag)?;
+    Ok((staging, layout))
+}
+
+fn parent_folder(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    }
+}
+
+impl ImageDestination for OciArchiveDestination {
+    fn describe(&self) -> String {
+        self.layout.describe().replacen(
+            &format!("oci:{}", self.staging.path().display()),
+            &format!("oci-archive:{}", self.target.display()),
+            1,
+        )
+    }
+
+    fn has_blob(&mut self, digest: &Digest) -> Result<bool> {
+        self.layout.has_blob(digest)
+    }
+
+    fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
+        self.layout.put_blob(descriptor, content)
+    }
+
+    fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()> {
+        self.layout.put_manifest(manifest)
+    }
+
+    fn commit(self: Box<Self>, root: &RawManifest) -> Result<()> {
+        let OciArchiveDestination {
+            target,
+            staging,
+            layout,
+        } = *self;
+        Box::new(layout).commit(root)?;
+        pack_folder(staging.path(), &target)
+    }
+}
+
+/// Packs a folder into a tar file at `target`: sorted names, fixed owner, mode and time, so the
+/// same content always gives the same archive.
+pub(crate) fn pack_folder(folder: &Path, target: &Path) -> Result<()> {
+    let parent = parent_folder(target);
+    let temporary = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(parent)
+        .map_err(|error| Error::Io(with_path(error, parent)))?;
+    let mut builder = tar::Builder::new(io::BufWriter::new(temporary.as_file()));
+    let mut paths = Vec::new();
+    collect_files(folder, folder, &mut paths)?;
+    paths.sort();
+    for (relative, is_dir) in paths {
+        let mut header = tar::Header::new_ustar();
+        header.set_mtime(0);
+        header.set_uid(0);
+        header.set_gid(0);
+        if is_dir {
+            header.set_entry_type(tar::EntryType::Directory);
+            header.set_mode(0o755);
+            header.set_size(0);
+            builder.append_data(&mut header, format!("{relative}/"), io::empty())?;
+        } else {
+            let file = fs_err::File::open(folder.join(&relative))?;
+            header.set_entry_type(tar::EntryType::Regular);
+            header.set_mode(0o644);
+            header.set_size(file.metadata()?.len());
+            builder.append_data(&mut header, &relative, file)?;
+        }
+    }
+    let writer = builder.into_inner()?;
+    writer.into_inner().map_err(|error| error.into_error())?;
+    temporary.as_file().sync_data()?;
+    temporary
+        .persist(target)
+        .map_err(|error| Error::Io(with_path(error.error, target)))?;
+    Ok(())
+}
+
+/// Lists the files and folders under `folder` as `/`-separated relative paths, skipping
+/// temporary files.
+fn collect_files(base: &Path, folder: &Path, out: &mut Vec<(String, bool)>) -> Result<()> {
+    for entry in fs_err::read_dir(folder)? {
+        let entry = entry?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.starts_with(".tmp-") {
+            continue;
+        }
+        let path = entry.path();
+        let relative = path
+            .strip_prefix(base)
+            .expect("a child of the base folder")
+            .components()
+            .map(|part| part.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        let is_dir = entry.file_type()?.is_dir();
+        out.push((relative, is_dir));
+        if is_dir {
+            collect_files(base, &path, out)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,315 @@
+//! The OCI image layout: `oci-layout`, `index.json` and `blobs/sha256/…`.
+
+use std::collections::HashMap;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use oci_spec::image::{Descriptor, ImageIndex};
+
+use super::files::{Files, FolderFiles};
+use super::{ImageDestination, ImageSource, canonical_json};
+use crate::digest::{read_verified, unwrap_io};
+use crate::image::parse_json;
+use crate::{Digest, Error, RawManifest, Result, VerifyingReader, media_types};
+
+/// The annotation that names an image inside a layout.
+pub const REF_NAME: &str = "org.opencontainers.image.ref.name";
+
+/// The annotation containerd and Docker put on layout entries with the full image name.
+pub(crate) const IMAGE_NAME: &str = "io.containerd.image.name";
+
+const LAYOUT_FILE: &str = r#"{"imageLayoutVersion":"1.0.0"}"#;
+
+/// An image read from an OCI layout, in a folder or inside an archive.
+pub struct LayoutSource {
+    files: Box<dyn Files>,
+    name: String,
+    root: Descriptor,
+}
+
+impl LayoutSource {
+    /// Opens the image tagged `tag` in the layout folder at `path`, or its only image.
+    pub fn open(path: &Path, tag: Option<&str>) -> Result<Self> {
+        if !path.exists() {
+            return Err(Error::Io(io::Error::new(
+                io::ErrorKind::NotFound,
+                format!("the layout folder `{}` does not exist", path.display()),
+            )));
+        }
+        let name = match tag {
+            Some(tag) => format!("oci:{}:{tag}", path.display()),
+            None => format!("oci:{}", path.display()),
+        };
+        Self::from_files(Box::new(FolderFiles::new(path)), name, |entry| {
+            tag.is_none_or(|tag| ref_name(entry) == Some(tag))
+        })
+    }
+
+    /// Opens the image whose index entry satisfies `wanted` in a layout made of `files`.
+    pub(crate) fn from_files(
+        files: Box<dyn Files>,
+        name: String,
+        wanted: impl Fn(&Descriptor) -> bool,
+    ) -> Result<Self> {
+        let index = read_layout_index(files.as_ref())?;
+        let entries = index.manifests();
+        let matching: Vec<&Descriptor> = entries.iter().filter(|entry| wanted(entry)).collect();
+        let available = || {
+            entries
+                .iter()
+                .filter_map(ref_name)
+                .map(str::to_string)
+                .collect()
+        };
+        let root = match matching.as_slice() {
+            [one] => (*one).clone(),
+            [] => {
+                return Err(Error::ImageNotFound {
+                    name: name.clone(),
+                    location: files.describe(),
+                    available: available(),
+                });
+            }
+            many => {
+                return Err(Error::AmbiguousImage {
+                    location: files.describe(),
+                    count: many.len(),
+                    available: available(),
+                });
+            }
+        };
+        Ok(LayoutSource { files, name, root })
+    }
+}
+
+/// The `index.json` of a layout, after checking the `oci-layout` marker.
+pub(crate) fn read_layout_index(files: &dyn Files) -> Result<ImageIndex> {
+    let not_a_layout = |reason: &str| Error::NotALayout {
+        path: files.root().to_path_buf(),
+        reason: reason.to_string(),
+    };
+    if files.read_small("oci-layout")?.is_none() {
+        return Err(not_a_layout("it has no `oci-layout` file"));
+    }
+    let Some(bytes) = files.read_small("index.json")? else {
+        return Err(not_a_layout("it has no `index.json` file"));
+    };
+    let what = format!("`{}`", files.root().join("index.json").display());
+    parse_json(&bytes, &what)
+}
+
+/// The tag of a layout entry.
+pub(crate) fn ref_name(entry: &Descriptor) -> Option<&str> {
+    entry
+        .annotations()
+        .as_ref()?
+        .get(REF_NAME)
+        .map(String::as_str)
+}
+
+/// The path of a blob inside a layout; the digest's hex form keeps it inside `blobs/`.
+pub(crate) fn blob_path(digest: &Digest) -> String {
+    format!("blobs/sha256/{}", digest.hex())
+}
+
+impl ImageSource for LayoutSource {
+    fn describe(&self) -> String {
+        self.name.clone()
+    }
+
+    fn root(&self) -> Result<RawManifest> {
+        self.manifest(&self.root)
+    }
+
+    fn manifest(&self, descriptor: &Descriptor) -> Result<RawManifest> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        let (reader, _) = self.open_blob(&digest)?;
+        let what = format!("manifest `{digest}` in {}", self.files.describe());
+        let bytes = read_verified(
+            reader.take(super::files::MAX_DOCUMENT_SIZE + 1),
+            &digest,
+            descriptor.size(),
+            &what,
+        )?;
+        Ok(RawManifest::new(
+            bytes,
+            Some(descriptor.media_type().as_ref()),
+        ))
+    }
+
+    fn blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        let (reader, _) = self.open_blob(&digest)?;
+        let what = format!("blob `{digest}` in {}", self.files.describe());
+        Ok(Box::new(VerifyingReader::new(
+            reader,
+            digest,
+            descriptor.size(),
+            what,
+        )))
+    }
+}
+
+impl LayoutSource {
+    fn open_blob(&self, digest: &Digest) -> Result<(Box<dyn Read + Send + '_>, u64)> {
+        self.files
+            .open(&blob_path(digest))?
+            .ok_or_else(|| Error::BlobMissing {
+                digest: digest.to_string(),
+                location: self.files.describe(),
+            })
+    }
+}
+
+/// Writes an image into an OCI layout folder, creating it when needed.
+///
+/// Every file is written to a temporary name in its final folder and renamed into place, and
+/// `index.json` is replaced last, so an interrupted write never leaves a name pointing at
+/// missing content.
+pub struct LayoutDestination {
+    root: PathBuf,
+    tag: Option<String>,
+    extra_annotations: HashMap<String, String>,
+}
+
+impl LayoutDestination {
+    /// Opens or creates the layout folder at `path`; the image will be tagged `tag`.
+    pub fn create(path: &Path, tag: Option<String>) -> Result<Self> {
+        if path.exists() && !path.join("oci-layout").exists() {
+            let non_empty = fs_err::read_dir(path)?.next().is_some();
+            if non_empty {
+                return Err(Error::NotALayout {
+                    path: path.to_path_buf(),
+                    reason: "it is a folder with other files in it; extkit will not write there"
+                        .into(),
+                });
+            }
+        }
+        fs_err::create_dir_all(path.join("blobs/sha256"))?;
+        if !path.join("oci-layout").exists() {
+            write_atomic(&path.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
+        }
+        Ok(LayoutDestination {
+            root: path.to_path_buf(),
+            tag,
+            extra_annotations: HashMap::new(),
+        })
+    }
+
+    /// Adds an annotation to the image's entry in `index.json` (beside the tag).
+    pub(crate) fn annotate(&mut self, key: &str, value: &str) {
+        self.extra_annotations
+            .insert(key.to_string(), value.to_string());
+    }
+
+    /// The layout folder.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    fn write_blob(&self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<()> {
+        let target = self.root.join(blob_path(digest));
+        let folder = target.parent().expect("a blob path has a folder");
+        let mut temporary = tempfile::Builder::new()
+            .prefix(".tmp-")
+            .tempfile_in(folder)
+            .map_err(|error| Error::Io(with_path(error, folder)))?;
+        let mut verified =
+            VerifyingReader::new(content, digest.clone(), size, format!("blob `{digest}`"));
+        io::copy(&mut verified, temporary.as_file_mut()).map_err(unwrap_io)?;
+        temporary.as_file().sync_data()?;
+        temporary
+            .persist(&target)
+            .map_err(|error| Error::Io(with_path(error.error, &target)))?;
+        Ok(())
+    }
+
+    /// Builds the new `index.json`: the old entries with this tag removed, then the new root.
+    fn updated_index(&self, root: &RawManifest) -> Result<Vec<u8>> {
+        let files = FolderFiles::new(&self.root);
+        let mut manifests: Vec<Descriptor> = match files.read_small("index.json")? {
+            Some(bytes) => {
+                let what = format!("`{}`", self.root.join("index.json").display());
+                let index: ImageIndex = parse_json(&bytes, &what)?;
+                index.manifests().clone()
+            }
+            None => Vec::new(),
+        };
+        manifests.retain(|entry| ref_name(entry) != self.tag.as_deref());
+
+        let mut annotations = self.extra_annotations.clone();
+        if let Some(tag) = &self.tag {
+            annotations.insert(REF_NAME.to_string(), tag.clone());
+        }
+        let mut descriptor = root.descriptor();
+        if !annotations.is_empty() {
+            descriptor.set_annotations(Some(annotations));
+        }
+        manifests.push(descriptor);
+
+        let index = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": media_types::OCI_INDEX,
+            "manifests": manifests,
+        });
+        Ok(canonical_json(&index))
+    }
+}
+
+impl ImageDestination for LayoutDestination {
+    fn describe(&self) -> String {
+        match &self.tag {
+            Some(tag) => format!("oci:{}:{tag}", self.root.display()),
+            None => format!("oci:{}", self.root.display()),
+        }
+    }
+
+    fn has_blob(&mut self, digest: &Digest) -> Result<bool> {
+        Ok(self.root.join(blob_path(digest)).is_file())
+    }
+
+    fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        self.write_blob(&digest, descriptor.size(), content)
+    }
+
+    fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()> {
+        if self.has_blob(&manifest.digest)? {
+            return Ok(());
+        }
+        self.write_blob(
+            &manifest.digest,
+            manifest.bytes.len() as u64,
+            &mut &manifest.bytes[..],
+        )
+    }
+
+    fn commit(mut self: Box<Self>, root: &RawManifest) -> Result<()> {
+        self.put_manifest(root)?;
+        let index = self.updated_index(root)?;
+        write_atomic(&self.root.join("index.json"), &index)
+    }
+}
+
+/// Writes a file by writing a temporary file beside it and renaming it into place.
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    let mut temporary = tempfile::Builder::new()
+        .prefix(".tmp-")
+        .tempfile_in(folder)
+        .map_err(|error| Error::Io(with_path(error, folder)))?;
+    temporary.write_all(bytes)?;
+    temporary.as_file().sync_data()?;
+    temporary
+        .persist(path)
+        .map_err(|error| Error::Io(with_path(error.error, path)))?;
+    Ok(())
+}
+
+/// Adds the path to an I/O error from a crate that does not say it.
+pub(crate) fn with_path(error: io::Error, path: &Path) -> io::Error {
+    io::Error::new(
+        error.kind(),
+        format!("failed to write in `{}`: {error}", path.display()),
+    )
+}

@@ -1,0 +1,108 @@
+//! Where images are stored, behind one pair of traits.
+//!
+//! A [`Location`] is written in skopeo's syntax, which users already know: `oci:DIR[:TAG]`,
+//! `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REF]` and `docker://REF`. An
+//! [`ImageSource`] reads an image from one; an [`ImageDestination`] writes one.
+
+mod archive;
+mod copy;
+mod docker_archive;
+mod files;
+mod json;
+mod layout;
+mod location;
+
+use std::io::Read;
+
+use oci_spec::image::Descriptor;
+
+use crate::{Digest, RawManifest, Result};
+
+pub use archive::{OciArchiveDestination, open_oci_archive};
+pub use copy::{CopyReport, copy_image, join_manifests};
+pub use docker_archive::{DockerArchiveDestination, DockerArchiveSource};
+pub use json::canonical_json;
+pub use layout::{LayoutDestination, LayoutSource, REF_NAME};
+pub use location::Location;
+
+/// Something an image can be read from.
+pub trait ImageSource {
+    /// A short description for messages, such as `oci:/tmp/layout:latest`.
+    fn describe(&self) -> String;
+
+    /// The image's root document: an index or a manifest, exactly as stored.
+    fn root(&self) -> Result<RawManifest>;
+
+    /// A manifest or index named by a descriptor, verified against its digest and size.
+    fn manifest(&self, descriptor: &Descriptor) -> Result<RawManifest>;
+
+    /// A blob named by a descriptor, streamed through a reader that fails at the end if the
+    /// content does not match the descriptor's digest and size.
+    fn blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send + '_>>;
+
+    /// A whole blob in memory, verified; for configs and other small documents.
+    fn blob_bytes(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.blob(descriptor)?
+            .read_to_end(&mut bytes)
+            .map_err(crate::digest::unwrap_io)?;
+        Ok(bytes)
+    }
+}
+
+/// Something an image can be written to.
+///
+/// Blobs and manifests are written first, in any order; [`ImageDestination::commit`] then names
+/// the root document, so a reader never sees a name pointing at missing content.
+pub trait ImageDestination {
+    /// A short description for messages.
+    fn describe(&self) -> String;
+
+    /// Whether the destination already holds the blob with this digest.
+    fn has_blob(&mut self, digest: &Digest) -> Result<bool>;
+
+    /// Writes a blob read from `content`, which must match the descriptor's digest and size.
+    fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()>;
+
+    /// Writes a manifest or index (not the root's name; see [`ImageDestination::commit`]).
+    fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()>;
+
+    /// Names `root` as the image, under the destination's tag, and finishes the write.
+    fn commit(self: Box<Self>, root: &RawManifest) -> Result<()>;
+}
+
+/// Opens a location for reading.
+pub fn open_source(location: &Location) -> Result<Box<dyn ImageSource>> {
+    match location {
+        Location::Oci { path, tag } => Ok(Box::new(LayoutSource::open(path, tag.as_deref())?)),
+        Location::OciArchive { path, tag } => Ok(Box::new(open_oci_archive(path, tag.as_deref())?)),
+        Location::DockerArchive { path, reference } => Ok(Box::new(DockerArchiveSource::open(
+            path,
+            reference.as_ref(),
+        )?)),
+        Location::Registry(_) | Location::Named(_) => Err(registry_not_available(location)),
+    }
+}
+
+/// Opens a location for writing.
+pub fn open_destination(location: &Location) -> Result<Box<dyn ImageDestination>> {
+    match location {
+        Location::Oci { path, tag } => Ok(Box::new(LayoutDestination::create(path, tag.clone())?)),
+        Location::OciArchive { path, tag } => {
+            Ok(Box::new(OciArchiveDestination::create(path, tag.clone())?))
+        }
+        Location::DockerArchive { path, reference } => Ok(Box::new(
+            DockerArchiveDestination::create(path, reference.clone())?,
+        )),
+        Location::Registry(_) | Location::Named(_) => Err(registry_not_available(location)),
+    }
+}
+
+// TODO(registry): the `docker://` transport and bare references (the local store, then the
+// registry) are parsed but not wired to a client yet; until they are, opening one is an error.
+fn registry_not_available(location: &Location) -> crate::Error {
+    crate::Error::Unsupported {
+        transport: location.transport_name().to_string(),
+        operation: "reading and writing".to_string(),
+    }
+}

@@ -1,0 +1,95 @@
+//! The command line: every command, argument and global option, defined once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+const AFTER_HELP: &str = "\
+Images are named in skopeo's syntax:
+  oci:DIR[:TAG]               an OCI image layout folder
+  oci-archive:FILE[:TAG]      an OCI image layout in a tar file
+  docker-archive:FILE[:REF]   the `docker save` format (one platform per image)
+  docker://REF                a registry
+
+Exit codes: 0 success, 1 the answer is no (validation failed, platform missing), 2 the command
+could not run.";
+
+/// Build, check, publish and install multi-architecture Docker Desktop extensions.
+#[derive(Debug, Parser)]
+#[command(name = "extkit", version, after_help = AFTER_HELP, max_term_width = 100)]
+pub struct Cli {
+    /// Options every command understands.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options every command understands.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Show debug logs on stderr; twice for trace logs.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+
+    /// Print no progress and no notes; only data and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+
+    /// Talk to registries over HTTPS without checking certificates, falling back to plain
+    /// HTTP (Docker's insecure-registry setting).
+    #[arg(long, global = true)]
+    pub insecure: bool,
+
+    /// Trust the certificate authorities in FILE (PEM) for registries, beside the system's.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub ca_cert: Option<PathBuf>,
+
+    /// Output format of commands that print data.
+    #[arg(long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub format: OutputFormat,
+}
+
+/// How data is printed on stdout.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// Aligned text for people.
+    Table,
+    /// JSON for programs; field names are stable.
+    Json,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Show an image's index or manifest: its platforms, digests and sizes.
+    #[command(after_help = INSPECT_HELP)]
+    Inspect(InspectArgs),
+}
+
+const INSPECT_HELP: &str = "\
+Examples:
+  extkit inspect oci:examples/hello-layout:latest
+  extkit inspect oci:layout:latest --platform linux/arm64 --format json
+  extkit inspect oci-archive:ext.tar --raw | sha256sum
+
+Exit codes: 0 shown, 1 the image has no variant for --platform, 2 the image could not be read.";
+
+/// Arguments of `extkit inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// The image, such as `oci:DIR:TAG`.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// Print the stored bytes of the index or manifest, unchanged.
+    #[arg(long)]
+    pub raw: bool,
+
+    /// Show the manifest and config chosen for this platform, as a container engine would
+    /// choose it.
+    #[arg(long, value_name = "PLATFORM")]
+    pub platform: Option<String>,
+}

@@ -1,0 +1,50 @@
+//! How errors become exit codes and hints.
+
+use std::process::ExitCode;
+
+/// An error whose message is complete and which carries its own hint.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Refusal {
+    /// What went wrong.
+    pub message: String,
+    /// What to do next.
+    pub hint: Option<String>,
+    /// Whether this is the answer "no" (exit 1) rather than a failure to run (exit 2).
+    pub is_answer: bool,
+}
+
+/// The exit code for an error: 1 when the answer is "no", 2 when the command could not run.
+pub fn exit_code(error: &anyhow::Error) -> ExitCode {
+    for cause in error.chain() {
+        if let Some(refusal) = cause.downcast_ref::<Refusal>() {
+            return if refusal.is_answer {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            };
+        }
+        if let Some(extkit_oci::Error::PlatformMissing { .. }) = cause.downcast_ref() {
+            return ExitCode::from(1);
+        }
+    }
+    ExitCode::from(2)
+}
+
+/// The hint of the first error in the chain that has one.
+pub fn hint(error: &anyhow::Error) -> Option<String> {
+    error.chain().find_map(|cause| {
+        if let Some(refusal) = cause.downcast_ref::<Refusal>() {
+            return refusal.hint.clone();
+        }
+        if let Some(error) = cause.downcast_ref::<extkit_oci::Error>() {
+            return error.hint();
+        }
+        if let Some(error) = cause.downcast_ref::<std::io::Error>()
+            && error.kind() == std::io::ErrorKind::NotFound
+        {
+            return Some("check that the path exists".into());
+        }
+        None
+    })
+}
