@@ -64,6 +64,7 @@ pub fn copy_image(
                 })
                 .collect();
             let mut keep = vec![false; entries.len()];
+            let mut chosen_entries = Vec::new();
             for wanted in platforms {
                 let Some(chosen) = PlatformMatcher::new(wanted).choose(&runnable) else {
                     return Err(Error::PlatformMissing {
@@ -77,6 +78,7 @@ pub fn copy_image(
                     });
                 };
                 keep[chosen] = true;
+                chosen_entries.push(chosen);
             }
             let kept_digests: Vec<String> = entries
                 .iter()
@@ -92,9 +94,15 @@ pub fn copy_image(
                     *keep = kept_digests.contains(target);
                 }
             }
-            let new_root = filtered_index(raw, &keep)?;
-            copy_tree(source, destination.as_mut(), &new_root, &mut report)?;
-            new_root
+            if destination.holds_one_platform() && platforms.len() == 1 {
+                let manifest = source.manifest(&entries[chosen_entries[0]].descriptor)?;
+                copy_tree(source, destination.as_mut(), &manifest, &mut report)?;
+                manifest
+            } else {
+                let new_root = filtered_index(raw, &keep)?;
+                copy_tree(source, destination.as_mut(), &new_root, &mut report)?;
+                new_root
+            }
         }
     };
     report.digest = Some(written_root.digest.clone());

@@ -67,6 +67,12 @@ pub trait ImageDestination {
     /// Writes a manifest or index (not the root's name; see [`ImageDestination::commit`]).
     fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()>;
 
+    /// Whether the destination holds one platform per image (a docker-archive), so that a copy
+    /// of one chosen platform writes its manifest rather than a one-entry index.
+    fn holds_one_platform(&self) -> bool {
+        false
+    }
+
     /// Names `root` as the image, under the destination's tag, and finishes the write.
     fn commit(self: Box<Self>, root: &RawManifest) -> Result<()>;
 }
