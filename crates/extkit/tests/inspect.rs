@@ -316,3 +316,70 @@ fn an_unknown_tag_names_the_tags_there_are() {
          hint: it holds: latest\n"
     );
 }
+
+#[test]
+fn verbose_logs_decisions_on_stderr_and_quiet_hides_notes() {
+    let (code, stdout, stderr) = run(&["-v", "inspect", &example(), "--platform", "linux/arm64"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("Name:      oci:[EXAMPLE]:latest\n"),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("DEBUG chose the index entry with containerd's platform rules wanted=linux/arm64 chosen=linux/arm64 entry=1"),
+        "{stderr}"
+    );
+
+    // A compatible but not exact match is noted, unless --quiet.
+    let scratch = tempfile::tempdir().unwrap();
+    let location = arm_v6_only_layout(scratch.path());
+    let output = extkit()
+        .args(["inspect", &location, "--platform", "linux/arm/v7"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        "note: no linux/arm/v7 image; using the compatible linux/arm/v6\n"
+    );
+    let output = extkit()
+        .args(["inspect", "-q", &location, "--platform", "linux/arm/v7"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+/// A layout whose index has only a `linux/arm/v6` entry (pointing at the example's arm64
+/// manifest, which is enough for choosing).
+fn arm_v6_only_layout(scratch: &Path) -> String {
+    let layout = broken_copy(scratch);
+    let manifest = fs::read(
+        example_layout()
+            .join("blobs/sha256")
+            .join(&ARM64_DIGEST[7..]),
+    )
+    .unwrap();
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": "application/vnd.oci.image.index.v1+json",
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": ARM64_DIGEST, "size": manifest.len(),
+            "platform": {"os": "linux", "architecture": "arm", "variant": "v6"}
+        }]
+    })
+    .to_string();
+    let digest = digest_of(index.as_bytes());
+    fs::write(layout.join("blobs/sha256").join(&digest[7..]), &index).unwrap();
+    let top = serde_json::json!({
+        "schemaVersion": 2,
+        "manifests": [{
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "digest": digest, "size": index.len(),
+            "annotations": {"org.opencontainers.image.ref.name": "latest"}
+        }]
+    });
+    fs::write(layout.join("index.json"), top.to_string()).unwrap();
+    format!("oci:{}:latest", layout.display())
+}

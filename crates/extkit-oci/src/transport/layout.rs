@@ -62,7 +62,15 @@ impl LayoutSource {
                 .collect()
         };
         let root = match matching.as_slice() {
-            [one] => (*one).clone(),
+            [one] => {
+                tracing::debug!(
+                    location = %files.describe(),
+                    digest = %one.digest(),
+                    media_type = %one.media_type(),
+                    "found the image in the layout's index.json"
+                );
+                (*one).clone()
+            }
             [] => {
                 return Err(Error::ImageNotFound {
                     name: name.clone(),
