@@ -131,6 +131,7 @@ fn linking<'data, Elf: FileHeader, R: ReadRef<'data>>(
     let mut interpreter = None;
     let mut has_interpreter = false;
     let mut needs_libraries = false;
+    let mut dynamic_unreadable = false;
     for segment in segments {
         let size: u64 = segment.p_filesz(endian).into();
         let segment_type = segment.p_type(endian);
@@ -142,20 +143,31 @@ fn linking<'data, Elf: FileHeader, R: ReadRef<'data>>(
             {
                 interpreter = Some(String::from_utf8_lossy(path).into_owned());
             }
-        } else if segment_type == elf::PT_DYNAMIC && within_limit(size) {
+        } else if segment_type == elf::PT_DYNAMIC {
             // A static-pie has PT_DYNAMIC too, but needs no library.
-            if let Ok(Some(entries)) = segment.dynamic(endian, data) {
-                needs_libraries |= entries
-                    .iter()
-                    .any(|entry| entry.d_tag(endian) == elf::DT_NEEDED);
+            let entries = if within_limit(size) {
+                segment.dynamic(endian, data).ok().flatten()
+            } else {
+                None
+            };
+            match entries {
+                Some(entries) => {
+                    needs_libraries |= entries
+                        .iter()
+                        .any(|entry| entry.d_tag(endian) == elf::DT_NEEDED);
+                }
+                None => dynamic_unreadable = true,
             }
         }
     }
 
     let linking = if has_interpreter || needs_libraries {
-        Linking::Dynamic
+        Some(Linking::Dynamic)
+    } else if dynamic_unreadable {
+        // Cannot tell whether it needs libraries.
+        None
     } else {
-        Linking::Static
+        Some(Linking::Static)
     };
-    Some((Some(linking), interpreter))
+    Some((linking, interpreter))
 }

@@ -6,7 +6,10 @@
 
 use std::path::Path;
 
-use object::{FileKind, ReadRef};
+use object::elf::{FileHeader32, FileHeader64};
+use object::macho::{FatArch32, FatArch64, MachHeader32, MachHeader64};
+use object::pe::{ImageNtHeaders32, ImageNtHeaders64};
+use object::{Endianness, FileKind, ReadRef};
 
 use crate::info::{BinaryInfo, Details, Format, Os};
 use crate::{elf, macho, pe};
@@ -23,11 +26,24 @@ pub(crate) fn inspect_data<'data, R: ReadRef<'data>>(
     data: R,
     file_name: Option<&str>,
 ) -> BinaryInfo {
-    if let Some(info) = inspect_binary(data) {
-        return info;
-    }
+    // A file with a binary magic stays a binary (or unknown, when broken) whatever its
+    // name; only files without one can be scripts.
+    let binary = match FileKind::parse(data) {
+        Ok(FileKind::Elf32) => elf::inspect::<FileHeader32<Endianness>, R>(data),
+        Ok(FileKind::Elf64) => elf::inspect::<FileHeader64<Endianness>, R>(data),
+        Ok(FileKind::MachO32) => macho::inspect_thin::<MachHeader32<Endianness>, R>(data),
+        Ok(FileKind::MachO64) => macho::inspect_thin::<MachHeader64<Endianness>, R>(data),
+        Ok(FileKind::MachOFat32) => macho::inspect_universal::<FatArch32, R>(data),
+        Ok(FileKind::MachOFat64) => macho::inspect_universal::<FatArch64, R>(data),
+        Ok(FileKind::Pe32) => pe::inspect::<ImageNtHeaders32, R>(data),
+        Ok(FileKind::Pe64) => pe::inspect::<ImageNtHeaders64, R>(data),
+        _ => return inspect_text(data, file_name),
+    };
+    binary.unwrap_or_else(BinaryInfo::unknown)
+}
 
-    // Scripts are recognised after binaries: no binary magic starts with `#!`.
+/// A `#!` script, a Windows script by name, or unknown.
+fn inspect_text<'data, R: ReadRef<'data>>(data: R, file_name: Option<&str>) -> BinaryInfo {
     let length = data.len().unwrap_or(0);
     let head = data
         .read_bytes_at(0, length.min(SCRIPT_LINE_WINDOW))
@@ -46,25 +62,6 @@ pub(crate) fn inspect_data<'data, R: ReadRef<'data>>(
     }
 
     BinaryInfo::unknown()
-}
-
-/// Dispatch on the magic number; `None` when no binary format parses.
-fn inspect_binary<'data, R: ReadRef<'data>>(data: R) -> Option<BinaryInfo> {
-    match FileKind::parse(data).ok()? {
-        FileKind::Elf32 => elf::inspect::<object::elf::FileHeader32<object::Endianness>, R>(data),
-        FileKind::Elf64 => elf::inspect::<object::elf::FileHeader64<object::Endianness>, R>(data),
-        FileKind::MachO32 => {
-            macho::inspect_thin::<object::macho::MachHeader32<object::Endianness>, R>(data)
-        }
-        FileKind::MachO64 => {
-            macho::inspect_thin::<object::macho::MachHeader64<object::Endianness>, R>(data)
-        }
-        FileKind::MachOFat32 => macho::inspect_universal::<object::macho::FatArch32, R>(data),
-        FileKind::MachOFat64 => macho::inspect_universal::<object::macho::FatArch64, R>(data),
-        FileKind::Pe32 => pe::inspect::<object::pe::ImageNtHeaders32, R>(data),
-        FileKind::Pe64 => pe::inspect::<object::pe::ImageNtHeaders64, R>(data),
-        _ => None,
-    }
 }
 
 /// A `#!` script; `line` is everything after the `#!`.
@@ -131,6 +128,15 @@ mod tests {
         assert!(is_windows_script_name("install.ps1"));
         assert!(!is_windows_script_name("install.ps1.txt"));
         assert!(!is_windows_script_name("cmd"));
+    }
+
+    #[test]
+    fn a_broken_binary_is_unknown_even_with_a_script_name() {
+        let broken_elf = b"\x7fELF\x02\x01\x01\x00\x00\x00\x00\x00\x00\x00\x00\x00";
+        assert_eq!(
+            inspect_data(&broken_elf[..], Some("setup.cmd")),
+            BinaryInfo::unknown()
+        );
     }
 
     #[test]

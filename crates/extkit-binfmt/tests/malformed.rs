@@ -149,6 +149,25 @@ fn an_elf_with_unreadable_program_headers_has_unknown_linking() {
 }
 
 #[test]
+fn an_elf_with_an_unreadable_dynamic_segment_and_no_interpreter_has_unknown_linking() {
+    let mut bytes = fixture("hello-linux-amd64-dynamic");
+    let program_headers = u64::from_le_bytes(bytes[0x20..0x28].try_into().unwrap()) as usize;
+    let count = u16::from_le_bytes(bytes[0x38..0x3a].try_into().unwrap()) as usize;
+    for index in 0..count {
+        let entry = program_headers + index * 56;
+        match u32::from_le_bytes(bytes[entry..entry + 4].try_into().unwrap()) {
+            // PT_INTERP becomes PT_NULL, PT_DYNAMIC points past the end.
+            3 => bytes[entry..entry + 4].copy_from_slice(&0u32.to_le_bytes()),
+            2 => bytes[entry + 8..entry + 16].copy_from_slice(&(1u64 << 40).to_le_bytes()),
+            _ => {}
+        }
+    }
+    let info = inspect_both(&bytes, None);
+    assert_eq!(info.architectures, ["amd64"]);
+    assert_eq!(info.details.linking, None);
+}
+
+#[test]
 fn an_elf_with_a_bad_class_is_unknown() {
     let mut bytes = fixture("hello-linux-arm64");
     bytes[4] = 9; // EI_CLASS

@@ -67,6 +67,29 @@ pub enum Command {
     /// Show an image's index or manifest: its platforms, digests and sizes.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
+
+    /// Tell which OS and CPUs executables are really for, from their headers.
+    #[command(after_help = BINFO_HELP)]
+    Binfo(BinfoArgs),
+}
+
+const BINFO_HELP: &str = "\
+Formats: elf, mach-o, mach-o-universal, pe, script (#!), windows-script (.cmd, .bat, .ps1),
+unknown. Architectures are in OCI platform form (amd64, arm64, arm/v7, 386, ...), one per slice
+of a universal binary. Only the headers are read, however large the file.
+
+Examples:
+  extkit binfo bin/darwin/kubectl bin/windows/kubectl.exe
+  extkit binfo --format json host/*
+
+Exit codes: 0 every file was read, 1 a file could not be read, 2 bad arguments.";
+
+/// Arguments of `extkit binfo`.
+#[derive(Debug, Args)]
+pub struct BinfoArgs {
+    /// The files to inspect.
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
 }
 
 const INSPECT_HELP: &str = "\

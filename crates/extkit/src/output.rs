@@ -42,6 +42,11 @@ impl Printer {
         self.data(&text)
     }
 
+    /// Writes an `error: …` line to stderr for a failure that does not stop the command.
+    pub fn error_line(&self, text: &str) {
+        let _ = writeln!(io::stderr(), "error: {text}");
+    }
+
     /// Writes a note for people to stderr, unless `--quiet` was given.
     pub fn note(&self, text: &str) {
         if !self.quiet {

@@ -58,6 +58,12 @@ fn choose_manifest(
             let Some(chosen) = matcher.choose(&candidates) else {
                 return Err(missing(runnable_platforms(image)).into());
             };
+            tracing::debug!(
+                wanted = %matcher.wanted(),
+                chosen = %candidates[chosen],
+                entry = chosen,
+                "chose the index entry with containerd's platform rules"
+            );
             if matcher.rank(&candidates[chosen]) != Some(0) {
                 printer.note(&format!(
                     "note: no {} image; using the compatible {}",

@@ -1,5 +1,6 @@
 //! One module per command; each turns parsed arguments into library calls and printed output.
 
+mod binfo;
 mod inspect;
 
 use std::process::ExitCode;
@@ -14,6 +15,7 @@ use crate::output::Printer;
 pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
     match &cli.command {
         Command::Inspect(args) => inspect::run(args, printer),
+        Command::Binfo(args) => binfo::run(args, printer),
     }
 }
 
