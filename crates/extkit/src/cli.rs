@@ -68,9 +68,42 @@ pub enum Command {
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
 
+    /// Copy an image between locations, with all its platforms unless told otherwise.
+    #[command(after_help = COPY_HELP)]
+    Copy(CopyArgs),
+
     /// Tell which OS and CPUs executables are really for, from their headers.
     #[command(after_help = BINFO_HELP)]
     Binfo(BinfoArgs),
+}
+
+const COPY_HELP: &str = "\
+Unlike `skopeo copy`, every platform is copied by default and the index is written byte for
+byte, so its digest is kept. `--platform` writes a new index with only those platforms (and
+their attestations); a docker-archive holds one platform, so writing to one needs it.
+
+Examples:
+  extkit copy oci:build/layout:latest oci-archive:ext.tar:1.0.0
+  extkit copy oci:layout:latest docker-archive:ext-arm64.tar:acme/ext:1.0.0 --platform linux/arm64
+
+Prints the digest written on stdout.
+
+Exit codes: 0 copied, 1 a platform asked for is missing, 2 the copy could not run.";
+
+/// Arguments of `extkit copy`.
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// Where to read the image.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// Where to write it.
+    #[arg(value_name = "DESTINATION")]
+    pub destination: String,
+
+    /// Copy only these platforms, comma-separated, such as `linux/amd64,linux/arm64`.
+    #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
+    pub platform: Vec<String>,
 }
 
 const BINFO_HELP: &str = "\

@@ -7,7 +7,7 @@ use oci_spec::image::Descriptor;
 
 use super::ImageDestination;
 use super::files::TarFiles;
-use super::layout::{LayoutDestination, LayoutSource, ref_name, with_path};
+use super::layout::{LayoutDestination, LayoutSource, make_readable, ref_name, with_path};
 use crate::{Digest, Error, RawManifest, Result};
 
 /// Opens the image tagged `tag` (or the only image) in the OCI archive at `path`.
@@ -130,6 +130,7 @@ pub(crate) fn pack_folder(folder: &Path, target: &Path) -> Result<()> {
     }
     let writer = builder.into_inner()?;
     writer.into_inner().map_err(|error| error.into_error())?;
+    make_readable(temporary.as_file())?;
     temporary.as_file().sync_data()?;
     temporary
         .persist(target)

@@ -181,8 +181,15 @@ pub struct LayoutDestination {
 }
 
 impl LayoutDestination {
-    /// Opens or creates the layout folder at `path`; the image will be tagged `tag`.
+    /// Prepares to write into the layout folder at `path`, which is created with the first
+    /// blob; the image will be tagged `tag`. A folder that exists must be a layout or empty.
     pub fn create(path: &Path, tag: Option<String>) -> Result<Self> {
+        if path.is_file() {
+            return Err(Error::NotALayout {
+                path: path.to_path_buf(),
+                reason: "it is a file (use `oci-archive:` for a tar file)".into(),
+            });
+        }
         if path.exists() && !path.join("oci-layout").exists() {
             let non_empty = fs_err::read_dir(path)?.next().is_some();
             if non_empty {
@@ -192,10 +199,6 @@ impl LayoutDestination {
                         .into(),
                 });
             }
-        }
-        fs_err::create_dir_all(path.join("blobs/sha256"))?;
-        if !path.join("oci-layout").exists() {
-            write_atomic(&path.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
         }
         Ok(LayoutDestination {
             root: path.to_path_buf(),
@@ -215,7 +218,17 @@ impl LayoutDestination {
         &self.root
     }
 
+    /// Creates the layout's folders and `oci-layout` file when they are missing.
+    fn ensure_layout(&self) -> Result<()> {
+        fs_err::create_dir_all(self.root.join("blobs/sha256"))?;
+        if !self.root.join("oci-layout").exists() {
+            write_atomic(&self.root.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
+        }
+        Ok(())
+    }
+
     fn write_blob(&self, digest: &Digest, size: u64, content: &mut dyn Read) -> Result<()> {
+        self.ensure_layout()?;
         let target = self.root.join(blob_path(digest));
         let folder = target.parent().expect("a blob path has a folder");
         let mut temporary = tempfile::Builder::new()
@@ -225,6 +238,7 @@ impl LayoutDestination {
         let mut verified =
             VerifyingReader::new(content, digest.clone(), size, format!("blob `{digest}`"));
         io::copy(&mut verified, temporary.as_file_mut()).map_err(unwrap_io)?;
+        make_readable(temporary.as_file())?;
         temporary.as_file().sync_data()?;
         temporary
             .persist(&target)
@@ -293,6 +307,7 @@ impl ImageDestination for LayoutDestination {
     }
 
     fn commit(mut self: Box<Self>, root: &RawManifest) -> Result<()> {
+        self.ensure_layout()?;
         self.put_manifest(root)?;
         let index = self.updated_index(root)?;
         write_atomic(&self.root.join("index.json"), &index)
@@ -307,10 +322,24 @@ pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(folder)
         .map_err(|error| Error::Io(with_path(error, folder)))?;
     temporary.write_all(bytes)?;
+    make_readable(temporary.as_file())?;
     temporary.as_file().sync_data()?;
     temporary
         .persist(path)
         .map_err(|error| Error::Io(with_path(error.error, path)))?;
+    Ok(())
+}
+
+/// Gives a temporary file the mode of an ordinary file (0644): temporary files are created
+/// readable by their owner only, and image content is not secret.
+pub(crate) fn make_readable(file: &std::fs::File) -> Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    #[cfg(not(unix))]
+    let _ = file;
     Ok(())
 }
 

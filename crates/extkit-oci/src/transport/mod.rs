@@ -77,7 +77,8 @@ pub trait ImageDestination {
     fn commit(self: Box<Self>, root: &RawManifest) -> Result<()>;
 }
 
-/// Opens a location for reading.
+/// Opens a local location for reading; registries and bare references are opened by the
+/// caller, which knows the registry settings.
 pub fn open_source(location: &Location) -> Result<Box<dyn ImageSource>> {
     match location {
         Location::Oci { path, tag } => Ok(Box::new(LayoutSource::open(path, tag.as_deref())?)),
@@ -86,11 +87,12 @@ pub fn open_source(location: &Location) -> Result<Box<dyn ImageSource>> {
             path,
             reference.as_ref(),
         )?)),
-        Location::Registry(_) | Location::Named(_) => Err(registry_not_available(location)),
+        Location::Registry(_) | Location::Named(_) => Err(not_local(location)),
     }
 }
 
-/// Opens a location for writing.
+/// Opens a local location for writing; registries and bare references are opened by the
+/// caller, which knows the registry settings.
 pub fn open_destination(location: &Location) -> Result<Box<dyn ImageDestination>> {
     match location {
         Location::Oci { path, tag } => Ok(Box::new(LayoutDestination::create(path, tag.clone())?)),
@@ -100,15 +102,13 @@ pub fn open_destination(location: &Location) -> Result<Box<dyn ImageDestination>
         Location::DockerArchive { path, reference } => Ok(Box::new(
             DockerArchiveDestination::create(path, reference.clone())?,
         )),
-        Location::Registry(_) | Location::Named(_) => Err(registry_not_available(location)),
+        Location::Registry(_) | Location::Named(_) => Err(not_local(location)),
     }
 }
 
-// TODO(registry): the `docker://` transport and bare references (the local store, then the
-// registry) are parsed but not wired to a client yet; until they are, opening one is an error.
-fn registry_not_available(location: &Location) -> crate::Error {
+fn not_local(location: &Location) -> crate::Error {
     crate::Error::Unsupported {
         transport: location.transport_name().to_string(),
-        operation: "reading and writing".to_string(),
+        operation: "opening without registry settings".to_string(),
     }
 }

@@ -17,8 +17,12 @@ use crate::output::{Printer, plain_table, render_table};
 /// The platforms Docker Desktop pulls: one of them per user.
 const DESKTOP_PLATFORMS: [&str; 2] = ["linux/amd64", "linux/arm64"];
 
-pub fn run(args: &InspectArgs, printer: Printer) -> anyhow::Result<ExitCode> {
-    let (_, source) = super::open_image(&args.image)?;
+pub fn run(
+    args: &InspectArgs,
+    printer: Printer,
+    settings: &super::RegistrySettings,
+) -> anyhow::Result<ExitCode> {
+    let (_, source) = super::open_image(&args.image, settings)?;
     let root = source.root()?;
     let image = root.parse(&format!("the root of {}", source.describe()))?;
 

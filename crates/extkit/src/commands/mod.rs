@@ -1,27 +1,23 @@
 //! One module per command; each turns parsed arguments into library calls and printed output.
 
 mod binfo;
+mod copy;
 mod inspect;
+mod open;
 
 use std::process::ExitCode;
 
-use anyhow::Context;
-use extkit_oci::transport::{ImageSource, Location, open_source};
+pub use open::{RegistrySettings, open_image, open_output};
 
 use crate::cli::{Cli, Command};
 use crate::output::Printer;
 
 /// Runs the command the user asked for.
 pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
+    let settings = RegistrySettings::new(&cli.global);
     match &cli.command {
-        Command::Inspect(args) => inspect::run(args, printer),
+        Command::Inspect(args) => inspect::run(args, printer, &settings),
         Command::Binfo(args) => binfo::run(args, printer),
+        Command::Copy(args) => copy::run(args, printer, &settings),
     }
-}
-
-/// Parses an image location and opens it for reading.
-pub fn open_image(text: &str) -> anyhow::Result<(Location, Box<dyn ImageSource>)> {
-    let location: Location = text.parse()?;
-    let source = open_source(&location).with_context(|| format!("cannot read `{text}`"))?;
-    Ok((location, source))
 }

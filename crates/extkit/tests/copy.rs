@@ -1,0 +1,148 @@
+//! `extkit copy` between the local transports.
+
+mod common;
+
+use std::fs;
+
+use common::{example_layout, extkit};
+
+const INDEX_DIGEST: &str =
+    "sha256:4864955e443ebf91b4df501d119ce41992e0840bba4893e1592b48066c770612";
+const ARM64_DIGEST: &str =
+    "sha256:23bfe6d1bb13e5f4fe996358bdc80bf1f90ac0d06aaa485d88bd12338d08f4c9";
+
+fn example() -> String {
+    format!("oci:{}:latest", example_layout().display())
+}
+
+fn copy(args: &[&str]) -> (i32, String, String) {
+    let output = extkit().arg("copy").args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn root_digest(location: &str) -> String {
+    let output = extkit()
+        .args(["inspect", location, "--format", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let value: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    value["digest"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn every_platform_is_copied_and_the_digest_kept_through_each_transport() {
+    let scratch = tempfile::tempdir().unwrap();
+    let archive = format!(
+        "oci-archive:{}:v1",
+        scratch.path().join("ext.tar").display()
+    );
+    let layout = format!("oci:{}:v2", scratch.path().join("layout").display());
+
+    let (code, stdout, stderr) = copy(&[&example(), &archive]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, format!("{INDEX_DIGEST}\n").as_str()),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("5 blobs written, 1 already there"),
+        "{stderr}"
+    );
+    let (code, stdout, _) = copy(&[&archive, &layout]);
+    assert_eq!((code, stdout.trim()), (0, INDEX_DIGEST));
+    assert_eq!(root_digest(&layout), INDEX_DIGEST);
+
+    // A second copy into the same layout finds every blob there.
+    let (code, _, stderr) = copy(&[&archive, &layout]);
+    assert_eq!(code, 0);
+    assert!(
+        stderr.contains("0 blobs written, 6 already there"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn one_platform_into_a_docker_archive_and_back() {
+    let scratch = tempfile::tempdir().unwrap();
+    let saved = format!(
+        "docker-archive:{}:acme/hello:1.0",
+        scratch.path().join("hello.tar").display()
+    );
+    let (code, stdout, stderr) = copy(&[&example(), &saved, "--platform", "linux/arm64/v8"]);
+    assert_eq!((code, stdout.trim()), (0, ARM64_DIGEST), "{stderr}");
+    assert_eq!(root_digest(&saved), ARM64_DIGEST);
+
+    let back = format!("oci:{}:arm64", scratch.path().join("back").display());
+    let (code, stdout, _) = copy(&[&saved, &back]);
+    assert_eq!((code, stdout.trim()), (0, ARM64_DIGEST));
+}
+
+#[test]
+fn chosen_platforms_make_a_new_index_with_only_them() {
+    let scratch = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:amd64", scratch.path().join("layout").display());
+    let (code, stdout, _) = copy(&[&example(), &layout, "--platform", "linux/amd64"]);
+    assert_eq!(code, 0);
+    let digest = stdout.trim().to_string();
+    assert_ne!(digest, INDEX_DIGEST);
+    let output = extkit()
+        .args(["inspect", &layout, "--format", "json"])
+        .output()
+        .unwrap();
+    let index: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(index["digest"], digest.as_str());
+    let platforms: Vec<&str> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| entry["platform"]["architecture"].as_str().unwrap())
+        .collect();
+    assert_eq!(platforms, ["amd64"]);
+}
+
+#[test]
+fn a_missing_platform_writes_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let target = scratch.path().join("layout");
+    let (code, stdout, stderr) = copy(&[
+        &example(),
+        &format!("oci:{}:x", target.display()),
+        "--platform",
+        "linux/amd64,linux/riscv64",
+    ]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert!(
+        stderr.ends_with("has no linux/riscv64 image\nhint: it has linux/amd64, linux/arm64\n"),
+        "{stderr}"
+    );
+    assert!(!target.exists());
+    assert_eq!(fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn an_index_into_a_docker_archive_asks_for_a_platform() {
+    let scratch = tempfile::tempdir().unwrap();
+    let saved = format!(
+        "docker-archive:{}:acme/hello:1.0",
+        scratch.path().join("hello.tar").display()
+    );
+    let (code, stdout, stderr) = copy(&[&example(), &saved]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: a docker-archive holds one platform per image, but `{INDEX_DIGEST}` is an index\n\
+             hint: choose one platform with `--platform`, or write to `oci-archive:` which keeps them all\n"
+        )
+    );
+    assert_eq!(fs::read_dir(scratch.path()).unwrap().count(), 0);
+}
