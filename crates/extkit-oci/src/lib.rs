@@ -22,6 +22,24 @@ pub use platform::{Platform, PlatformMatcher};
 pub use reference::ImageReference;
 pub use writer::{ImageWriter, LayerBlob, PlatformImage};
 
+/// A named point where crash-safety tests stop the process: when the environment variable
+/// `EXTKIT_TEST_PAUSE` holds `step`, this says so on stderr and waits to be killed. It does
+/// nothing otherwise.
+pub fn pause_point(step: &str) {
+    if std::env::var_os("EXTKIT_TEST_PAUSE").is_some_and(|wanted| wanted == step) {
+        #[allow(
+            clippy::print_stderr,
+            reason = "the test waiting for this line reads stderr"
+        )]
+        {
+            eprintln!("paused at {step}");
+        }
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+}
+
 /// The result type of this crate.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 

@@ -72,6 +72,22 @@ pub enum Command {
     #[command(after_help = COPY_HELP)]
     Copy(CopyArgs),
 
+    /// List the images in the local store.
+    #[command(after_help = IMAGES_HELP)]
+    Images,
+
+    /// Give an image in the local store another name.
+    #[command(after_help = TAG_HELP)]
+    Tag(TagArgs),
+
+    /// Remove names from the local store (the content goes at the next `store gc`).
+    #[command(after_help = RMI_HELP)]
+    Rmi(RmiArgs),
+
+    /// Check or clean the local store.
+    #[command(subcommand)]
+    Store(StoreCommand),
+
     /// Tell which OS and CPUs executables are really for, from their headers.
     #[command(after_help = BINFO_HELP)]
     Binfo(BinfoArgs),
@@ -104,6 +120,66 @@ pub struct CopyArgs {
     /// Copy only these platforms, comma-separated, such as `linux/amd64,linux/arm64`.
     #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
     pub platform: Vec<String>,
+}
+
+const IMAGES_HELP: &str = "\
+The store is an OCI image layout in `store/` under extkit's data folder ($EXTKIT_HOME, else
+$XDG_DATA_HOME/extkit or ~/.local/share/extkit on Linux). Images are named by full reference, so
+`skopeo inspect oci:STORE:docker.io/acme/ext:1.0` reads them too.
+
+Examples:
+  extkit images
+  extkit images --format json
+
+Exit codes: 0 listed, 2 the store could not be read.";
+
+const TAG_HELP: &str = "\
+Examples:
+  extkit tag acme/ext:dev acme/ext:1.0.0
+  extkit tag store:acme/ext:dev 127.0.0.1:5000/acme/ext:1.0.0
+
+Exit codes: 0 tagged, 1 SOURCE is not in the store, 2 bad arguments.";
+
+/// Arguments of `extkit tag`.
+#[derive(Debug, Args)]
+pub struct TagArgs {
+    /// An image in the local store.
+    #[arg(value_name = "SOURCE")]
+    pub source: String,
+
+    /// The new name.
+    #[arg(value_name = "TARGET")]
+    pub target: String,
+}
+
+const RMI_HELP: &str = "\
+Examples:
+  extkit rmi acme/ext:dev
+  extkit rmi acme/ext:1.0.0 acme/ext:1.0.1 && extkit store gc
+
+Exit codes: 0 every name removed, 1 a name was not in the store, 2 the store could not be
+changed.";
+
+/// Arguments of `extkit rmi`.
+#[derive(Debug, Args)]
+pub struct RmiArgs {
+    /// Names of images in the local store.
+    #[arg(value_name = "IMAGE", required = true)]
+    pub images: Vec<String>,
+}
+
+/// The `store` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum StoreCommand {
+    /// Verify every blob's digest and that every image has all its blobs.
+    #[command(
+        after_help = "Exit codes: 0 the store is sound, 1 a blob is corrupt or missing, 2 the store could not be read."
+    )]
+    Check,
+
+    /// Remove blobs no image needs and files left by interrupted writes.
+    #[command(after_help = "Exit codes: 0 cleaned, 2 the store could not be changed.")]
+    Gc,
 }
 
 const BINFO_HELP: &str = "\

@@ -50,9 +50,14 @@ impl Printer {
     /// Writes a note for people to stderr, unless `--quiet` was given.
     pub fn note(&self, text: &str) {
         if !self.quiet {
-            let _ = writeln!(io::stderr(), "{text}");
+            note(text);
         }
     }
+}
+
+/// Writes a note for people to stderr; callers check `--quiet` first.
+pub fn note(text: &str) {
+    let _ = writeln!(io::stderr(), "{text}");
 }
 
 /// Prints an error with its causes and a hint, as `error: …`, `caused by: …`, `hint: …`.

@@ -219,7 +219,7 @@ impl LayoutDestination {
     }
 
     /// Creates the layout's folders and `oci-layout` file when they are missing.
-    fn ensure_layout(&self) -> Result<()> {
+    pub(crate) fn ensure_layout(&self) -> Result<()> {
         fs_err::create_dir_all(self.root.join("blobs/sha256"))?;
         if !self.root.join("oci-layout").exists() {
             write_atomic(&self.root.join("oci-layout"), LAYOUT_FILE.as_bytes())?;
@@ -238,6 +238,7 @@ impl LayoutDestination {
         let mut verified =
             VerifyingReader::new(content, digest.clone(), size, format!("blob `{digest}`"));
         io::copy(&mut verified, temporary.as_file_mut()).map_err(unwrap_io)?;
+        crate::pause_point("blob-written");
         make_readable(temporary.as_file())?;
         temporary.as_file().sync_data()?;
         temporary
@@ -246,19 +247,8 @@ impl LayoutDestination {
         Ok(())
     }
 
-    /// Builds the new `index.json`: the old entries with this tag removed, then the new root.
-    fn updated_index(&self, root: &RawManifest) -> Result<Vec<u8>> {
-        let files = FolderFiles::new(&self.root);
-        let mut manifests: Vec<Descriptor> = match files.read_small("index.json")? {
-            Some(bytes) => {
-                let what = format!("`{}`", self.root.join("index.json").display());
-                let index: ImageIndex = parse_json(&bytes, &what)?;
-                index.manifests().clone()
-            }
-            None => Vec::new(),
-        };
-        manifests.retain(|entry| ref_name(entry) != self.tag.as_deref());
-
+    /// The descriptor naming `root` in `index.json`, with the tag and extra annotations.
+    fn root_entry(&self, root: &RawManifest) -> Descriptor {
         let mut annotations = self.extra_annotations.clone();
         if let Some(tag) = &self.tag {
             annotations.insert(REF_NAME.to_string(), tag.clone());
@@ -267,15 +257,33 @@ impl LayoutDestination {
         if !annotations.is_empty() {
             descriptor.set_annotations(Some(annotations));
         }
-        manifests.push(descriptor);
-
-        let index = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": media_types::OCI_INDEX,
-            "manifests": manifests,
-        });
-        Ok(canonical_json(&index))
+        descriptor
     }
+}
+
+/// Replaces the entries of a layout's `index.json` with what `edit` makes of them, writing the
+/// new file atomically. Callers that can race must hold the layout's index lock.
+pub(crate) fn edit_index<T>(
+    root: &Path,
+    edit: impl FnOnce(&mut Vec<Descriptor>) -> Result<T>,
+) -> Result<T> {
+    let files = FolderFiles::new(root);
+    let mut manifests: Vec<Descriptor> = match files.read_small("index.json")? {
+        Some(bytes) => {
+            let what = format!("`{}`", root.join("index.json").display());
+            let index: ImageIndex = parse_json(&bytes, &what)?;
+            index.manifests().clone()
+        }
+        None => Vec::new(),
+    };
+    let result = edit(&mut manifests)?;
+    let index = serde_json::json!({
+        "schemaVersion": 2,
+        "mediaType": media_types::OCI_INDEX,
+        "manifests": manifests,
+    });
+    write_atomic(&root.join("index.json"), &canonical_json(&index))?;
+    Ok(result)
 }
 
 impl ImageDestination for LayoutDestination {
@@ -309,8 +317,17 @@ impl ImageDestination for LayoutDestination {
     fn commit(mut self: Box<Self>, root: &RawManifest) -> Result<()> {
         self.ensure_layout()?;
         self.put_manifest(root)?;
-        let index = self.updated_index(root)?;
-        write_atomic(&self.root.join("index.json"), &index)
+        let entry = self.root_entry(root);
+        let tag = self.tag.clone();
+        edit_index(&self.root, |manifests| {
+            // A tag names one image; an untagged image replaces only its own untagged copy.
+            manifests.retain(|old| match &tag {
+                Some(tag) => ref_name(old) != Some(tag.as_str()),
+                None => ref_name(old).is_some() || old.digest() != entry.digest(),
+            });
+            manifests.push(entry);
+            Ok(())
+        })
     }
 }
 

@@ -28,6 +28,8 @@ pub enum Location {
         /// The image's name in the archive, when given.
         reference: Option<ImageReference>,
     },
+    /// `store:NAME[:TAG]`: the local store.
+    Store(ImageReference),
     /// `docker://REF`: a registry.
     Registry(ImageReference),
     /// A bare reference: the local store first, then the registry.
@@ -41,6 +43,7 @@ impl Location {
             Location::Oci { .. } => "oci",
             Location::OciArchive { .. } => "oci-archive",
             Location::DockerArchive { .. } => "docker-archive",
+            Location::Store(_) => "store",
             Location::Registry(_) => "docker",
             Location::Named(_) => "reference",
         }
@@ -66,6 +69,7 @@ impl fmt::Display for Location {
                 path,
                 reference.as_ref().map(|r| r.familiar()),
             ),
+            Location::Store(reference) => write!(f, "store:{}", reference.familiar()),
             Location::Registry(reference) => write!(f, "docker://{reference}"),
             Location::Named(reference) => write!(f, "{}", reference.familiar()),
         }
@@ -118,6 +122,7 @@ impl FromStr for Location {
                     reference,
                 })
             }
+            "store" => Ok(Location::Store(rest.parse()?)),
             "docker" => Err(invalid("the registry transport is written `docker://REF`")),
             "docker-daemon" | "containers-storage" | "dir" => {
                 Err(invalid("this transport is not supported by extkit"))

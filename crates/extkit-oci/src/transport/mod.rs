@@ -11,6 +11,7 @@ mod files;
 mod json;
 mod layout;
 mod location;
+mod store;
 
 use std::io::Read;
 
@@ -24,6 +25,9 @@ pub use docker_archive::{DockerArchiveDestination, DockerArchiveSource};
 pub use json::canonical_json;
 pub use layout::{LayoutDestination, LayoutSource, REF_NAME};
 pub use location::Location;
+pub use store::{
+    CheckReport, GcReport, HOME_VARIABLE, Store, StoreDestination, StoredImage, data_folder,
+};
 
 /// Something an image can be read from.
 pub trait ImageSource {
@@ -87,6 +91,7 @@ pub fn open_source(location: &Location) -> Result<Box<dyn ImageSource>> {
             path,
             reference.as_ref(),
         )?)),
+        Location::Store(reference) => Ok(Box::new(Store::open_default()?.source(reference)?)),
         Location::Registry(_) | Location::Named(_) => Err(not_local(location)),
     }
 }
@@ -101,6 +106,9 @@ pub fn open_destination(location: &Location) -> Result<Box<dyn ImageDestination>
         }
         Location::DockerArchive { path, reference } => Ok(Box::new(
             DockerArchiveDestination::create(path, reference.clone())?,
+        )),
+        Location::Store(reference) => Ok(Box::new(
+            Store::open_default()?.destination(Some(reference))?,
         )),
         Location::Registry(_) | Location::Named(_) => Err(not_local(location)),
     }

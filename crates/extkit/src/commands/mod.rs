@@ -4,6 +4,7 @@ mod binfo;
 mod copy;
 mod inspect;
 mod open;
+mod store;
 
 use std::process::ExitCode;
 
@@ -19,5 +20,9 @@ pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
         Command::Inspect(args) => inspect::run(args, printer, &settings),
         Command::Binfo(args) => binfo::run(args, printer),
         Command::Copy(args) => copy::run(args, printer, &settings),
+        Command::Images => store::images(printer),
+        Command::Tag(args) => store::tag(args, printer),
+        Command::Rmi(args) => store::rmi(args, printer),
+        Command::Store(command) => store::maintain(command, printer),
     }
 }

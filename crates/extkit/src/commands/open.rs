@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Context;
-use extkit_oci::transport::{self, ImageDestination, ImageSource, Location};
+use extkit_oci::transport::{self, ImageDestination, ImageSource, Location, Store};
 
 use crate::cli::GlobalArgs;
 use crate::failure::Refusal;
@@ -18,6 +18,8 @@ pub struct RegistrySettings {
     pub insecure: bool,
     /// `--ca-cert`: extra certificate authorities.
     pub ca_certs: Vec<PathBuf>,
+    /// `--quiet`: no notes and no progress.
+    pub quiet: bool,
 }
 
 impl RegistrySettings {
@@ -26,6 +28,7 @@ impl RegistrySettings {
         RegistrySettings {
             insecure: global.insecure,
             ca_certs: global.ca_cert.iter().cloned().collect(),
+            quiet: global.quiet,
         }
     }
 }
@@ -47,7 +50,21 @@ pub fn open_source(
     settings: &RegistrySettings,
 ) -> anyhow::Result<Box<dyn ImageSource>> {
     match location {
-        Location::Registry(_) | Location::Named(_) => Err(registry_missing(settings).into()),
+        Location::Named(reference) => {
+            // A bare reference is looked up in the local store first, as Docker does.
+            let store = Store::open_default()?;
+            if store.find(reference)?.is_some() {
+                if !settings.quiet {
+                    crate::output::note(&format!(
+                        "using {} from the local store",
+                        reference.familiar()
+                    ));
+                }
+                return Ok(Box::new(store.source(reference)?));
+            }
+            Err(registry_missing(settings).into())
+        }
+        Location::Registry(_) => Err(registry_missing(settings).into()),
         local => Ok(transport::open_source(local)?),
     }
 }

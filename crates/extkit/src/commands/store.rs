@@ -1,0 +1,290 @@
+//! `extkit images`, `tag`, `rmi` and `store check|gc`: the local store.
+
+use std::collections::BTreeSet;
+use std::process::ExitCode;
+
+use extkit_oci::transport::{ImageSource, Location, Store, StoredImage};
+use extkit_oci::{Image, ImageReference};
+use serde_json::{Value, json};
+
+use crate::cli::{OutputFormat, RmiArgs, StoreCommand, TagArgs};
+use crate::failure::Refusal;
+use crate::output::{Printer, plain_table, render_table};
+
+/// One row of `extkit images`.
+struct Row {
+    repository: String,
+    tag: String,
+    digest: String,
+    platforms: Vec<String>,
+    size: u64,
+    created: Option<String>,
+}
+
+pub fn images(printer: Printer) -> anyhow::Result<ExitCode> {
+    let store = Store::open_default()?;
+    let rows = store
+        .list()?
+        .iter()
+        .map(|image| row(&store, image))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+
+    match printer.format {
+        OutputFormat::Json => {
+            let entries: Vec<Value> = rows
+                .iter()
+                .map(|row| {
+                    json!({
+                        "repository": row.repository,
+                        "tag": row.tag,
+                        "digest": row.digest,
+                        "platforms": row.platforms,
+                        "size": row.size,
+                        "created": row.created,
+                    })
+                })
+                .collect();
+            printer.json(&Value::Array(entries))?;
+        }
+        OutputFormat::Table => {
+            let mut table = plain_table(&[
+                "REPOSITORY",
+                "TAG",
+                "DIGEST",
+                "PLATFORMS",
+                "SIZE",
+                "CREATED",
+            ]);
+            for row in &rows {
+                table.add_row(vec![
+                    row.repository.clone(),
+                    row.tag.clone(),
+                    row.digest.get(..19).unwrap_or(&row.digest).to_string(),
+                    row.platforms.join(","),
+                    human_size(row.size),
+                    row.created.clone().unwrap_or_else(|| "-".into()),
+                ]);
+            }
+            printer.data(&render_table(&table))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Reads an image's manifests and configs for its platforms, total size and creation time.
+fn row(store: &Store, image: &StoredImage) -> anyhow::Result<Row> {
+    let source = store.open_stored(image)?;
+    let root = source.root()?;
+    let mut seen = BTreeSet::new();
+    let mut size = 0;
+    let mut count = |digest: String, bytes: u64| {
+        if seen.insert(digest) {
+            size += bytes;
+        }
+    };
+    count(root.digest.to_string(), root.bytes.len() as u64);
+
+    let mut manifests = Vec::new();
+    match root.parse(&source.describe())? {
+        Image::Index { entries, .. } => {
+            for entry in entries {
+                let manifest = source.manifest(&entry.descriptor)?;
+                count(manifest.digest.to_string(), manifest.bytes.len() as u64);
+                let runnable = entry.kind == extkit_oci::IndexEntryKind::Runnable;
+                manifests.push((manifest, runnable));
+            }
+        }
+        Image::Manifest { .. } => manifests.push((root.clone(), true)),
+    }
+
+    let mut platforms = Vec::new();
+    let mut created: Option<String> = None;
+    for (manifest, runnable) in manifests {
+        let Image::Manifest {
+            manifest: parsed, ..
+        } = manifest.parse(&source.describe())?
+        else {
+            continue;
+        };
+        for blob in std::iter::once(parsed.config()).chain(parsed.layers()) {
+            count(blob.digest().to_string(), blob.size());
+        }
+        if !runnable {
+            continue;
+        }
+        let config: Value = serde_json::from_slice(&source.blob_bytes(parsed.config())?)?;
+        let platform = extkit_oci::Platform::new(
+            config["os"].as_str().unwrap_or("unknown"),
+            config["architecture"].as_str().unwrap_or("unknown"),
+            config["variant"].as_str(),
+        );
+        platforms.push(platform.to_string());
+        if let Some(time) = config["created"].as_str()
+            && created.as_deref().is_none_or(|latest| time > latest)
+        {
+            created = Some(time.to_string());
+        }
+    }
+
+    let (repository, tag) = match &image.reference {
+        Some(reference) => (
+            familiar_name(reference),
+            reference.tag().unwrap_or("<none>").to_string(),
+        ),
+        None => ("<none>".to_string(), "<none>".to_string()),
+    };
+    Ok(Row {
+        repository,
+        tag,
+        digest: image.descriptor.digest().to_string(),
+        platforms,
+        size,
+        created,
+    })
+}
+
+/// `acme/ext` for Docker Hub, the full name elsewhere, as `docker images` shows it.
+fn familiar_name(reference: &ImageReference) -> String {
+    let familiar = reference.familiar();
+    let end = familiar
+        .rfind([':', '@'])
+        .filter(|at| *at > familiar.rfind('/').unwrap_or(0));
+    match end {
+        Some(end) => familiar[..end].to_string(),
+        None => familiar,
+    }
+}
+
+/// Sizes as Docker prints them: decimal units, three significant digits.
+fn human_size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "kB", "MB", "GB", "TB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes}B")
+    } else {
+        format!("{value:.3}")
+            .trim_end_matches('0')
+            .trim_end_matches('.')
+            .to_string()
+            + UNITS[unit]
+    }
+}
+
+/// A name in the store: a bare reference or `store:REF`.
+fn store_reference(text: &str) -> anyhow::Result<ImageReference> {
+    match text.parse::<Location>()? {
+        Location::Named(reference) | Location::Store(reference) => Ok(reference),
+        other => Err(Refusal {
+            message: format!(
+                "`{text}` is a {} location, not a name in the local store",
+                other.transport_name()
+            ),
+            hint: Some("name a stored image like `acme/ext:1.0` or `store:acme/ext:1.0`".into()),
+            is_answer: false,
+        }
+        .into()),
+    }
+}
+
+pub fn tag(args: &TagArgs, printer: Printer) -> anyhow::Result<ExitCode> {
+    let source = store_reference(&args.source)?;
+    let target = store_reference(&args.target)?;
+    if target.digest().is_some() {
+        return Err(Refusal {
+            message: format!("`{}` names a digest; a new name needs a tag", args.target),
+            hint: Some("write the target as `NAME:TAG`".into()),
+            is_answer: false,
+        }
+        .into());
+    }
+    let store = Store::open_default()?;
+    let digest = match store.tag(&source, &target) {
+        Ok(digest) => digest,
+        Err(error @ extkit_oci::Error::ImageNotFound { .. }) => return Err(not_in_store(error)),
+        Err(error) => return Err(error.into()),
+    };
+    printer.note(&format!(
+        "tagged {} as {}",
+        source.familiar(),
+        target.familiar()
+    ));
+    printer.data(&format!("{digest}\n"))?;
+    Ok(ExitCode::SUCCESS)
+}
+
+pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
+    let store = Store::open_default()?;
+    let mut code = ExitCode::SUCCESS;
+    for text in &args.images {
+        let reference = store_reference(text)?;
+        match store.untag(&reference) {
+            Ok(digest) => {
+                printer.data(&format!("untagged: {} ({digest})\n", reference.familiar()))?
+            }
+            Err(extkit_oci::Error::ImageNotFound { .. }) => {
+                printer.error_line(&format!(
+                    "no image named `{}` in the local store",
+                    reference.familiar()
+                ));
+                code = ExitCode::from(1);
+            }
+            Err(error) => return Err(error.into()),
+        }
+    }
+    Ok(code)
+}
+
+fn not_in_store(error: extkit_oci::Error) -> anyhow::Error {
+    let hint = error.hint();
+    Refusal {
+        message: error.to_string(),
+        hint,
+        is_answer: true,
+    }
+    .into()
+}
+
+pub fn maintain(command: &StoreCommand, printer: Printer) -> anyhow::Result<ExitCode> {
+    let store = Store::open_default()?;
+    match command {
+        StoreCommand::Check => {
+            let report = store.check()?;
+            for (digest, reason) in &report.corrupt {
+                printer.error_line(&format!("corrupt blob `{digest}`: {reason}"));
+            }
+            for (digest, image) in &report.missing {
+                printer.error_line(&format!("missing blob `{digest}`, needed by {image}"));
+            }
+            let broken = report.corrupt.len() + report.missing.len();
+            printer.note(&format!(
+                "checked {} blobs in `{}`: {}",
+                report.blobs_checked,
+                store.path().display(),
+                if broken == 0 {
+                    "all sound".to_string()
+                } else {
+                    format!("{broken} broken or missing")
+                }
+            ));
+            Ok(if broken == 0 {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::from(1)
+            })
+        }
+        StoreCommand::Gc => {
+            let report = store.gc()?;
+            printer.data(&format!(
+                "removed {} files, freed {}\n",
+                report.files_removed,
+                human_size(report.bytes_freed)
+            ))?;
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}

@@ -1,0 +1,316 @@
+//! The local store: round trips, names, check and gc, concurrent writers and killed writers.
+
+mod common;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{digest_of, example_layout, extkit, require_peer, run_peer};
+
+const INDEX_DIGEST: &str =
+    "sha256:4864955e443ebf91b4df501d119ce41992e0840bba4893e1592b48066c770612";
+const ARM64_DIGEST: &str =
+    "sha256:23bfe6d1bb13e5f4fe996358bdc80bf1f90ac0d06aaa485d88bd12338d08f4c9";
+
+fn example() -> String {
+    format!("oci:{}:latest", example_layout().display())
+}
+
+/// Runs extkit with `EXTKIT_HOME` set to `home`; gives (exit code, stdout, stderr).
+fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = extkit()
+        .env("EXTKIT_HOME", home)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn digest(home: &Path, location: &str) -> String {
+    let (code, stdout, stderr) = run(home, &["inspect", location, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    serde_json::from_str::<serde_json::Value>(&stdout).unwrap()["digest"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+#[test]
+fn images_round_trip_through_the_store_from_every_transport() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let scratch = tempfile::tempdir().unwrap();
+    let archive = format!("oci-archive:{}:v1", scratch.path().join("a.tar").display());
+    let saved = format!(
+        "docker-archive:{}:acme/hello:arm64",
+        scratch.path().join("d.tar").display()
+    );
+    let layout = format!("oci:{}:out", scratch.path().join("layout").display());
+
+    let steps: &[(&str, &str, &[&str], &str)] = &[
+        (&example(), "store:acme/hello:1.0", &[], INDEX_DIGEST),
+        ("store:acme/hello:1.0", &archive, &[], INDEX_DIGEST),
+        (&archive, "store:acme/hello:from-archive", &[], INDEX_DIGEST),
+        (
+            "acme/hello:from-archive",
+            &saved,
+            &["--platform", "linux/arm64"],
+            ARM64_DIGEST,
+        ),
+        (&saved, "store:acme/hello:arm64", &[], ARM64_DIGEST),
+        ("store:acme/hello:arm64", &layout, &[], ARM64_DIGEST),
+    ];
+    for (source, destination, extra, expected) in steps {
+        let mut args = vec!["copy", source, destination];
+        args.extend_from_slice(extra);
+        let (code, stdout, stderr) = run(home, &args);
+        assert_eq!(
+            (code, stdout.trim()),
+            (0, *expected),
+            "{source} → {destination}: {stderr}"
+        );
+        assert_eq!(digest(home, destination), *expected, "{destination}");
+    }
+}
+
+#[test]
+fn images_tag_and_rmi_work_like_docker() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+
+    let (code, stdout, stderr) = run(
+        home,
+        &["tag", "acme/hello:1.0", "127.0.0.1:5000/acme/hello:dev"],
+    );
+    assert_eq!((code, stdout.trim()), (0, INDEX_DIGEST), "{stderr}");
+    assert_eq!(
+        stderr,
+        "tagged acme/hello:1.0 as 127.0.0.1:5000/acme/hello:dev\n"
+    );
+
+    let (code, stdout, _) = run(home, &["images"]);
+    assert_eq!(code, 0);
+    insta::assert_snapshot!(stdout);
+
+    // A bare reference is read from the store, which the note says.
+    let (code, stdout, stderr) = run(home, &["inspect", "acme/hello:1.0"]);
+    assert_eq!(code, 0);
+    assert!(
+        stdout.starts_with("Name:      store:acme/hello:1.0\n"),
+        "{stdout}"
+    );
+    assert_eq!(stderr, "using acme/hello:1.0 from the local store\n");
+
+    let (code, stdout, stderr) = run(home, &["rmi", "acme/hello:1.0", "acme/nothere"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stdout,
+        format!("untagged: acme/hello:1.0 ({INDEX_DIGEST})\n")
+    );
+    assert_eq!(
+        stderr,
+        "error: no image named `acme/nothere:latest` in the local store\n"
+    );
+
+    let (code, stdout, _) = run(home, &["images", "--format", "json"]);
+    assert_eq!(code, 0);
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 1);
+    assert_eq!(listed[0]["repository"], "127.0.0.1:5000/acme/hello");
+    assert_eq!(listed[0]["tag"], "dev");
+    assert_eq!(listed[0]["digest"], INDEX_DIGEST);
+    assert_eq!(
+        listed[0]["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
+    assert_eq!(listed[0]["size"], 4928);
+    assert_eq!(listed[0]["created"], "1970-01-01T00:00:00Z");
+
+    // Tagging something that is not there is the answer no.
+    let (code, _, stderr) = run(home, &["tag", "acme/nothere:1", "acme/x:1"]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        "error: no image named `docker.io/acme/nothere:1` in the local store\n\
+         hint: it holds: 127.0.0.1:5000/acme/hello:dev\n"
+    );
+}
+
+#[test]
+fn gc_frees_only_what_no_image_needs() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    run(
+        home,
+        &[
+            "copy",
+            &example(),
+            "store:acme/hello:arm64",
+            "--platform",
+            "linux/arm64",
+        ],
+    );
+
+    // Nothing is unreferenced yet.
+    assert_eq!(run(home, &["store", "gc"]).1, "removed 0 files, freed 0B\n");
+    run(home, &["rmi", "acme/hello:1.0"]);
+    // The amd64 manifest, config and layer and the old index go; arm64 stays whole.
+    let (code, stdout, _) = run(home, &["store", "gc"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "removed 4 files, freed 2.417kB\n")
+    );
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(digest(home, "store:acme/hello:arm64").len(), 71);
+}
+
+#[test]
+fn check_names_corrupt_and_missing_blobs() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    let blobs = home.join("store/blobs/sha256");
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            0,
+            format!(
+                "checked 8 blobs in `{}`: all sound\n",
+                home.join("store").display()
+            )
+            .as_str()
+        )
+    );
+
+    fs::write(blobs.join(&ARM64_DIGEST[7..]), "tampered").unwrap();
+    let layer = "afc0e5e2341b477088f83a5b0e1336728697119bf0adf51f4f3d16cc9757b7a5";
+    fs::remove_file(blobs.join(layer)).unwrap();
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(code, 1);
+    let stderr = stderr.replace(&home.display().to_string(), "[HOME]");
+    insta::assert_snapshot!(stderr);
+}
+
+#[test]
+fn two_writers_at_once_both_land() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    for round in 0..8 {
+        let spawn = |name: &str, platform: &str| {
+            let mut command = Command::new(assert_cmd::cargo::cargo_bin("extkit"));
+            command
+                .env("EXTKIT_HOME", home)
+                .args([
+                    "copy",
+                    "-q",
+                    &example(),
+                    &format!("store:acme/{name}:{round}"),
+                    "--platform",
+                    platform,
+                ])
+                .stdout(Stdio::null())
+                .stderr(Stdio::piped());
+            command.spawn().unwrap()
+        };
+        let first = spawn("one", "linux/amd64");
+        let second = spawn("two", "linux/arm64");
+        for child in [first, second] {
+            let output = child.wait_with_output().unwrap();
+            assert!(
+                output.status.success(),
+                "{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    let (_, stdout, _) = run(home, &["images", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(listed.as_array().unwrap().len(), 16);
+    for round in 0..8 {
+        assert_eq!(digest(home, &format!("store:acme/one:{round}")).len(), 71);
+        assert_eq!(digest(home, &format!("store:acme/two:{round}")).len(), 71);
+    }
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(code, 0, "{stderr}");
+}
+
+#[test]
+fn a_writer_killed_mid_blob_leaves_the_store_sound() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(
+        home,
+        &[
+            "copy",
+            &example(),
+            "store:acme/hello:1.0",
+            "--platform",
+            "linux/amd64",
+        ],
+    );
+    let before = digest(home, "store:acme/hello:1.0");
+
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("extkit"))
+        .env("EXTKIT_HOME", home)
+        .env("EXTKIT_TEST_PAUSE", "blob-written")
+        .args(["copy", &example(), "store:acme/hello:1.0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert_eq!(line, "paused at blob-written\n");
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    // The old image is still named and whole; the half-written blob is a temporary file.
+    assert_eq!(digest(home, "store:acme/hello:1.0"), before);
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(code, 0, "{stderr}");
+    let leftovers = |home: &Path| {
+        fs::read_dir(home.join("store/blobs/sha256"))
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(".tmp-")
+            })
+            .count()
+    };
+    assert_eq!(leftovers(home), 1);
+    let (code, stdout, _) = run(home, &["store", "gc"]);
+    assert_eq!(code, 0);
+    assert!(stdout.starts_with("removed 1 files"), "{stdout}");
+    assert_eq!(leftovers(home), 0);
+}
+
+#[test]
+fn skopeo_reads_the_store_as_an_oci_layout() {
+    if !require_peer("skopeo") {
+        return;
+    }
+    let home = tempfile::tempdir().unwrap();
+    run(home.path(), &["copy", &example(), "store:acme/hello:1.0"]);
+    let store = home.path().join("store");
+    let raw = run_peer(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        &format!("oci:{}:docker.io/acme/hello:1.0", store.display()),
+    ]));
+    assert_eq!(digest_of(&raw), INDEX_DIGEST);
+}
