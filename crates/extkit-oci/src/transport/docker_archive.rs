@@ -231,9 +231,8 @@ fn made_up_manifest(
     for member in &image.layers {
         let (digest, size, magic) = hash_member(files, member)?;
         // skopeo declares every saved layer as gzip, compressed or not, and so does extkit, so
-        // that both make up the same manifest and report the same digest.
-        // TODO(layer): the layer reader must sniff the compression from the bytes rather than
-        // trust this media type; a plain tar declared as gzip comes from here.
+        // that both make up the same manifest and report the same digest. extkit-layer's
+        // reader tells the compression from the bytes, so a plain tar declared gzip reads fine.
         let media_type = match magic {
             [0x28, 0xb5, 0x2f, 0xfd] => media_types::OCI_LAYER_ZSTD,
             _ => media_types::DOCKER_LAYER_GZIP,
