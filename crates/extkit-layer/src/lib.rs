@@ -9,6 +9,7 @@ mod writer;
 
 pub use extkit_oci::{Compression, LayerBlob};
 pub use reader::{
-    Capture, Entry, EntryKind, FileQuery, FileTree, LayerChanges, ReadError, clean, scan_layer,
+    Capture, Entry, EntryKind, FileQuery, FileTree, LayerChanges, ReadError, clean, escapes,
+    scan_layer,
 };
 pub use writer::{LayerBuilder, LayerError};

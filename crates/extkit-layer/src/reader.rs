@@ -50,6 +50,8 @@ pub enum Capture {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct FileQuery {
     paths: BTreeMap<String, Capture>,
+    /// Folders whose whole content is wanted, with the capture for each file in them.
+    trees: BTreeMap<String, Capture>,
 }
 
 impl FileQuery {
@@ -77,9 +79,31 @@ impl FileQuery {
         self
     }
 
+    /// Asks for the folder at `path` and everything beneath it, each file captured as
+    /// `capture`.
+    pub fn add_tree(&mut self, path: &str, capture: Capture) -> &mut Self {
+        self.add(path, Capture::Stat);
+        let path = clean(path);
+        let slot = self.trees.entry(path).or_insert(capture);
+        *slot = (*slot).max(capture);
+        self
+    }
+
     /// Whether nothing is asked for.
     pub fn is_empty(&self) -> bool {
-        self.paths.is_empty()
+        self.paths.is_empty() && self.trees.is_empty()
+    }
+
+    /// The capture for `path`: its own, or that of a tree it is in.
+    fn capture_of(&self, path: &str) -> Option<Capture> {
+        if let Some(capture) = self.paths.get(path) {
+            return Some(*capture);
+        }
+        self.trees
+            .iter()
+            .filter(|(tree, _)| is_beneath(path, tree))
+            .map(|(_, capture)| *capture)
+            .max()
     }
 
     /// The paths asked for, with their captures.
@@ -121,8 +145,13 @@ pub struct Entry {
 /// What one layer does to the wanted paths.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct LayerChanges {
-    /// Wanted paths this layer deletes from the layers below it (whiteouts, opaque folders).
+    /// Paths this layer deletes, with everything beneath them, from the layers below it.
     deleted: BTreeSet<String>,
+    /// Folders whose lower content this layer hides (opaque whiteouts); the folders stay.
+    emptied: BTreeSet<String>,
+    /// Entries that try to reach outside the image's root: an absolute or climbing (`..`)
+    /// path, or a hard link whose target climbs out. Described for messages.
+    hostile: Vec<String>,
     /// Wanted paths this layer adds or replaces.
     entries: BTreeMap<String, Entry>,
 }
@@ -161,6 +190,20 @@ pub fn scan_layer(
             .map_err(malformed)?
             .to_string_lossy()
             .into_owned();
+        if escapes(&raw_path) {
+            changes.hostile.push(format!(
+                "the entry `{raw_path}` lies outside the image root"
+            ));
+        }
+        if entry.header().entry_type() == tar::EntryType::Link
+            && let Ok(Some(target)) = entry.link_name()
+            && escapes(&target.to_string_lossy())
+        {
+            changes.hostile.push(format!(
+                "the hard link `{raw_path}` points outside the image root, to `{}`",
+                target.to_string_lossy()
+            ));
+        }
         let path = clean(&raw_path);
         let (folder, name) = match path.rsplit_once('/') {
             Some((folder, name)) => (folder.to_string(), name.to_string()),
@@ -170,20 +213,11 @@ pub fn scan_layer(
         // Whiteouts delete from lower layers: the named path, or every child of an opaque
         // folder.
         if name == ".wh..wh..opq" {
-            for (wanted, _) in query.paths() {
-                if is_beneath(wanted, &folder) {
-                    changes.deleted.insert(wanted.to_string());
-                }
-            }
+            changes.emptied.insert(folder);
             continue;
         }
         if let Some(deleted) = name.strip_prefix(".wh.") {
-            let target = join(&folder, deleted);
-            for (wanted, _) in query.paths() {
-                if wanted == target || is_beneath(wanted, &target) {
-                    changes.deleted.insert(wanted.to_string());
-                }
-            }
+            changes.deleted.insert(join(&folder, deleted));
             continue;
         }
 
@@ -199,7 +233,7 @@ pub fn scan_layer(
             }
         }
 
-        let Some(capture) = query.paths.get(&path).copied() else {
+        let Some(capture) = query.capture_of(&path) else {
             continue;
         };
         let header = entry.header();
@@ -245,6 +279,35 @@ pub fn scan_layer(
     Ok(changes)
 }
 
+impl LayerChanges {
+    /// Entries of this layer that try to reach outside the image's root, described.
+    pub fn hostile(&self) -> &[String] {
+        &self.hostile
+    }
+}
+
+/// Whether a path stored in a layer is absolute or climbs above the root with `..`.
+pub fn escapes(path: &str) -> bool {
+    if path.starts_with('/') {
+        // `/` alone is the root folder entry some tools write, and harmless.
+        return !path.trim_start_matches('/').is_empty();
+    }
+    let mut depth: i64 = 0;
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                depth -= 1;
+                if depth < 0 {
+                    return true;
+                }
+            }
+            _ => depth += 1,
+        }
+    }
+    false
+}
+
 /// The wanted paths as they are after applying layers in order.
 #[derive(Clone, Debug, Default)]
 pub struct FileTree {
@@ -260,9 +323,17 @@ impl FileTree {
     /// Applies a layer's changes on top of the layers applied so far: its deletions first,
     /// then its entries. A folder over a folder keeps the lower folder's existence.
     pub fn apply(&mut self, changes: &LayerChanges) {
-        for deleted in &changes.deleted {
-            self.entries.remove(deleted);
-        }
+        self.entries.retain(|path, _| {
+            let deleted = changes
+                .deleted
+                .iter()
+                .any(|gone| path == gone || is_beneath(path, gone));
+            let hidden = changes
+                .emptied
+                .iter()
+                .any(|folder| is_beneath(path, folder));
+            !deleted && !hidden
+        });
         for (path, entry) in &changes.entries {
             self.entries.insert(path.clone(), entry.clone());
         }
@@ -271,6 +342,15 @@ impl FileTree {
     /// A wanted path as the image has it, or `None` when it is not there.
     pub fn get(&self, path: &str) -> Option<&Entry> {
         self.entries.get(&clean(path))
+    }
+
+    /// Every path found beneath the folder `path`, with its entry, in path order.
+    pub fn beneath(&self, path: &str) -> impl Iterator<Item = (&str, &Entry)> {
+        let folder = clean(path);
+        self.entries
+            .iter()
+            .filter(move |(found, _)| is_beneath(found, &folder))
+            .map(|(found, entry)| (found.as_str(), entry))
     }
 }
 
@@ -457,6 +537,71 @@ mod tests {
                 .starts_with("cannot read layer `sha256:abc` as a tar: "),
             "{error}"
         );
+    }
+
+    #[test]
+    fn trees_collect_everything_beneath_a_folder() {
+        let base = layer(
+            &[
+                ("ui/index.html", Some("<p>")),
+                ("ui/js/app.js", Some("go()")),
+                ("ui/old.css", Some("x")),
+                ("other", Some("-")),
+            ],
+            Compression::Gzip,
+        );
+        let mut upper = LayerBuilder::new(0);
+        upper.add_file("ui/.wh.old.css", vec![], 0o644).unwrap();
+        let upper = upper.build(Compression::None).unwrap().bytes;
+        let mut wanted = FileQuery::new();
+        wanted.add_tree("/ui", WHOLE);
+        let mut tree = FileTree::new();
+        tree.apply(&scan_layer(&base[..], &wanted, "base").unwrap());
+        tree.apply(&scan_layer(&upper[..], &wanted, "upper").unwrap());
+        let found: Vec<(&str, Option<&[u8]>)> = tree
+            .beneath("ui")
+            .map(|(path, entry)| (path, entry.content.as_deref()))
+            .collect();
+        assert_eq!(
+            found,
+            vec![
+                ("ui/index.html", Some(&b"<p>"[..])),
+                ("ui/js", None),
+                ("ui/js/app.js", Some(&b"go()"[..])),
+            ]
+        );
+    }
+
+    #[test]
+    fn entries_reaching_outside_the_root_are_reported() {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_gnu();
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_entry_type(tar::EntryType::Regular);
+        // `append_data` refuses `..`, so write the name into the header directly.
+        header.as_gnu_mut().unwrap().name[..9].copy_from_slice(b"../escape");
+        header.set_cksum();
+        builder.append(&header, &b"x"[..]).unwrap();
+        let mut link = tar::Header::new_gnu();
+        link.set_entry_type(tar::EntryType::Link);
+        link.set_size(0);
+        builder
+            .append_link(&mut link, "ui/passwd", "../../etc/passwd")
+            .unwrap();
+        let bytes = builder.into_inner().unwrap();
+        let changes = scan_layer(&bytes[..], &query(&[("ui", Capture::Stat)]), "hostile").unwrap();
+        assert_eq!(
+            changes.hostile(),
+            [
+                "the entry `../escape` lies outside the image root",
+                "the hard link `ui/passwd` points outside the image root, to `../../etc/passwd`",
+            ]
+        );
+        assert!(escapes("/etc/passwd"));
+        assert!(!escapes("/"));
+        assert!(!escapes("a/../b"));
+        assert!(escapes("a/../../b"));
     }
 
     #[test]
