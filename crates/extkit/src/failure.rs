@@ -37,6 +37,9 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {
             return refusal.hint.clone();
         }
+        if let Some(error) = registry_error(cause) {
+            return error.hint();
+        }
         if let Some(error) = cause.downcast_ref::<extkit_oci::Error>() {
             return error.hint();
         }
@@ -46,5 +49,17 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
             return Some("check that the path exists".into());
         }
         None
+    })
+}
+
+/// The registry error a cause is or carries: registry failures cross the image traits as
+/// I/O errors inside `extkit_oci::Error`.
+fn registry_error<'a>(
+    cause: &'a (dyn std::error::Error + 'static),
+) -> Option<&'a extkit_registry::Error> {
+    cause.downcast_ref::<extkit_registry::Error>().or_else(|| {
+        cause
+            .downcast_ref::<extkit_oci::Error>()
+            .and_then(extkit_registry::registry_error)
     })
 }

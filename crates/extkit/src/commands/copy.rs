@@ -19,8 +19,8 @@ pub fn run(
         .iter()
         .map(|text| text.parse::<Platform>())
         .collect::<Result<Vec<_>, _>>()?;
-    let (_, source) = open_image(&args.source, settings)?;
-    let (_, destination) = open_output(&args.destination, settings)?;
+    let (source_location, source) = open_image(&args.source, settings)?;
+    let (_, destination) = open_output(&args.destination, settings, Some(&source_location))?;
     let destination_name = destination.describe();
 
     let chosen = (!platforms.is_empty()).then_some(platforms.as_slice());

@@ -1,17 +1,20 @@
 //! Opening image locations with the global options: local transports through `extkit-oci`,
-//! registries through the registry client.
+//! registries through `extkit-registry`.
 
+mod progress;
+
+use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
+use extkit_oci::ImageReference;
 use extkit_oci::transport::{self, ImageDestination, ImageSource, Location, Store};
+use extkit_registry::{RegistryDestination, RegistryOptions, RegistrySource};
 
-use crate::cli::GlobalArgs;
-use crate::failure::Refusal;
+use crate::cli::{GlobalArgs, OutputFormat};
 
 /// What opening a registry location needs from the global options.
-// TODO(registry): read by the registry client once `docker://` is wired up.
-#[allow(dead_code)]
 #[derive(Clone, Debug, Default)]
 pub struct RegistrySettings {
     /// `--insecure`: HTTPS without certificate checks, falling back to plain HTTP.
@@ -20,6 +23,9 @@ pub struct RegistrySettings {
     pub ca_certs: Vec<PathBuf>,
     /// `--quiet`: no notes and no progress.
     pub quiet: bool,
+    /// Whether transfers draw progress bars: stderr is a terminal, without `-q` or
+    /// `--format json`.
+    pub progress: bool,
 }
 
 impl RegistrySettings {
@@ -29,6 +35,26 @@ impl RegistrySettings {
             insecure: global.insecure,
             ca_certs: global.ca_cert.iter().cloned().collect(),
             quiet: global.quiet,
+            progress: !global.quiet
+                && global.format == OutputFormat::Table
+                && std::io::stderr().is_terminal(),
+        }
+    }
+
+    /// The registry client's options: Docker's defaults and environment, these settings.
+    fn registry_options(&self) -> RegistryOptions {
+        let mut options = RegistryOptions::from_environment();
+        options.insecure = self.insecure;
+        options.ca_certs = self.ca_certs.clone();
+        if self.progress {
+            options.progress = Some(Arc::new(progress::Bars::new()));
+        }
+        options
+    }
+
+    fn note(&self, text: &str) {
+        if !self.quiet {
+            crate::output::note(text);
         }
     }
 }
@@ -51,44 +77,64 @@ pub fn open_source(
 ) -> anyhow::Result<Box<dyn ImageSource>> {
     match location {
         Location::Named(reference) => {
-            // A bare reference is looked up in the local store first, as Docker does.
+            // A bare reference is looked up in the local store first, as Docker does, then
+            // in its registry.
             let store = Store::open_default()?;
             if store.find(reference)?.is_some() {
-                if !settings.quiet {
-                    crate::output::note(&format!(
-                        "using {} from the local store",
-                        reference.familiar()
-                    ));
-                }
+                settings.note(&format!(
+                    "using {} from the local store",
+                    reference.familiar()
+                ));
                 return Ok(Box::new(store.source(reference)?));
             }
-            Err(registry_missing(settings).into())
+            settings.note(&format!(
+                "{} is not in the local store; reading it from the registry",
+                reference.familiar()
+            ));
+            open_registry_source(reference, settings)
         }
-        Location::Registry(_) => Err(registry_missing(settings).into()),
+        Location::Registry(reference) => open_registry_source(reference, settings),
         local => Ok(transport::open_source(local)?),
     }
 }
 
-/// Parses an image location and opens it for writing.
+fn open_registry_source(
+    reference: &ImageReference,
+    settings: &RegistrySettings,
+) -> anyhow::Result<Box<dyn ImageSource>> {
+    Ok(Box::new(RegistrySource::open(
+        reference,
+        &settings.registry_options(),
+    )?))
+}
+
+/// Parses an image location and opens it for writing; a bare reference means its registry,
+/// as in `crane copy`. For a copy from `source`, a registry destination mounts blobs from the
+/// source's repository when both are in the same registry.
 pub fn open_output(
     text: &str,
     settings: &RegistrySettings,
+    source: Option<&Location>,
 ) -> anyhow::Result<(Location, Box<dyn ImageDestination>)> {
     let location: Location = text.parse()?;
     let destination = match &location {
-        Location::Registry(_) | Location::Named(_) => Err(registry_missing(settings).into()),
+        Location::Registry(reference) | Location::Named(reference) => {
+            open_registry_destination(reference, settings, source)
+        }
         local => transport::open_destination(local).map_err(anyhow::Error::from),
     }
     .with_context(|| format!("cannot write `{text}`"))?;
     Ok((location, destination))
 }
 
-// TODO(registry): the `docker://` transport is not wired to a registry client yet, so a
-// registry location is refused here with exit code 2.
-fn registry_missing(_settings: &RegistrySettings) -> Refusal {
-    Refusal {
-        message: "registries are not supported yet".into(),
-        hint: Some("use a local location: `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]` or `docker-archive:FILE[:REF]`".into()),
-        is_answer: false,
+fn open_registry_destination(
+    reference: &ImageReference,
+    settings: &RegistrySettings,
+    source: Option<&Location>,
+) -> anyhow::Result<Box<dyn ImageDestination>> {
+    let mut destination = RegistryDestination::open(reference, &settings.registry_options())?;
+    if let Some(Location::Registry(source) | Location::Named(source)) = source {
+        destination.mount_from(source);
     }
+    Ok(Box::new(destination))
 }
