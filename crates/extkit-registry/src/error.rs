@@ -100,6 +100,12 @@ impl Error {
                 "check that `{registry}` is the right host and port and that it is running; \
                  a registry without TLS needs `--insecure` unless it is on localhost"
             )),
+            Error::Certificate { source, .. } if is_ca_as_server(source) => Some(
+                "the registry presents a CA certificate as its own, which extkit's TLS library \
+                 refuses even when it is trusted; give the registry a server certificate signed \
+                 by that CA (`basicConstraints=CA:FALSE`), or skip the check with `--insecure`"
+                    .into(),
+            ),
             Error::Certificate { registry, .. } => Some(format!(
                 "trust its certificate authority with `--ca-cert FILE` or by putting it in \
                  `/etc/docker/certs.d/{registry}/ca.crt`; or skip the check with `--insecure`"
@@ -132,6 +138,19 @@ impl Error {
             _ => None,
         }
     }
+}
+
+/// Whether TLS failed because the server's certificate is a CA certificate (webpki's
+/// `CaUsedAsEndEntity`), as `openssl req -x509` makes by default.
+fn is_ca_as_server(error: &reqwest::Error) -> bool {
+    let mut cause: Option<&dyn std::error::Error> = Some(error);
+    while let Some(current) = cause {
+        if current.to_string().contains("CaUsedAsEndEntity") {
+            return true;
+        }
+        cause = current.source();
+    }
+    false
 }
 
 /// The result type of this crate.

@@ -67,3 +67,5 @@ pub fn digest_of(bytes: &[u8]) -> String {
 pub fn filter_path(text: &str, path: &Path) -> String {
     text.replace(&path.display().to_string(), "[TMP]")
 }
+
+pub mod registry;

@@ -1,0 +1,390 @@
+//! Real registries for tests: Debian's CNCF registry (`docker-registry serve`) on a free
+//! loopback port, in plain HTTP, basic-auth or TLS mode, killed on drop; plus a counting
+//! proxy that records every request between extkit and the registry.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use extkit_layer::{Compression, LayerBuilder};
+use extkit_oci::transport::LayoutDestination;
+use extkit_oci::{ImageWriter, Platform, PlatformImage};
+
+/// How the test registry is reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Plain HTTP, no authentication.
+    Plain,
+    /// Plain HTTP with htpasswd basic authentication (`user` / `pass`).
+    Auth,
+    /// HTTPS with a self-signed server certificate for 127.0.0.1 (`CA:FALSE`).
+    Tls,
+    /// HTTPS with a self-signed certificate that is also a CA, as `openssl req -x509` makes
+    /// by default.
+    TlsCaAsServer,
+}
+
+/// A running registry, stopped when dropped.
+pub struct Registry {
+    child: Child,
+    /// `127.0.0.1:PORT`.
+    pub address: String,
+    /// The registry's scratch folder (config, data, certificate).
+    pub folder: tempfile::TempDir,
+}
+
+impl Registry {
+    /// Starts a registry, or gives `None` (after a skip message) when it is not installed.
+    pub fn start(mode: Mode) -> Option<Registry> {
+        if !super::require_peer("docker-registry") {
+            return None;
+        }
+        if mode == Mode::Auth && !super::require_peer("htpasswd") {
+            return None;
+        }
+        let folder = tempfile::tempdir().unwrap();
+        let dir = folder.path();
+        let port = free_port();
+        let address = format!("127.0.0.1:{port}");
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem: {{ rootdirectory: {data} }}\n  \
+             delete: {{ enabled: true }}\n  cache: {{ blobdescriptor: inmemory }}\n  \
+             maintenance: {{ uploadpurging: {{ enabled: false }} }}\nhttp:\n  addr: {address}\n  \
+             secret: local-test-secret\n",
+            data = dir.join("data").display()
+        );
+        match mode {
+            Mode::Plain => {}
+            Mode::Auth => {
+                let output = Command::new("htpasswd")
+                    .args(["-Bbn", "user", "pass"])
+                    .output()
+                    .unwrap();
+                std::fs::write(dir.join("htpasswd"), output.stdout).unwrap();
+                config.push_str(&format!(
+                    "auth:\n  htpasswd: {{ realm: test-registry, path: {} }}\n",
+                    dir.join("htpasswd").display()
+                ));
+            }
+            Mode::Tls | Mode::TlsCaAsServer => {
+                make_certificate(dir, mode == Mode::TlsCaAsServer);
+                config.push_str(&format!(
+                    "  tls: {{ certificate: {}, key: {} }}\n",
+                    dir.join("cert.pem").display(),
+                    dir.join("key.pem").display()
+                ));
+            }
+        }
+        std::fs::write(dir.join("config.yml"), config).unwrap();
+        let log = std::fs::File::create(dir.join("registry.log")).unwrap();
+        let child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(dir.join("config.yml"))
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("docker-registry starts");
+        let registry = Registry {
+            child,
+            address,
+            folder,
+        };
+        registry.wait_until_listening();
+        Some(registry)
+    }
+
+    fn wait_until_listening(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if TcpStream::connect(&self.address).is_ok() {
+                return;
+            }
+            thread::sleep(Duration::from_millis(20));
+        }
+        panic!(
+            "the registry did not start:\n{}",
+            std::fs::read_to_string(self.folder.path().join("registry.log")).unwrap_or_default()
+        );
+    }
+
+    /// The self-signed certificate of a TLS registry.
+    pub fn certificate(&self) -> PathBuf {
+        self.folder.path().join("cert.pem")
+    }
+
+    /// `docker://127.0.0.1:PORT/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        format!("docker://{}/{name}", self.address)
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A port nobody listens on right now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn make_certificate(dir: &Path, as_ca: bool) {
+    let mut command = Command::new("openssl");
+    command
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30",
+        ])
+        .arg("-keyout")
+        .arg(dir.join("key.pem"))
+        .arg("-out")
+        .arg(dir.join("cert.pem"))
+        .args([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1,DNS:localhost",
+        ]);
+    if !as_ca {
+        // rustls refuses a CA certificate as a server's own (webpki's `CaUsedAsEndEntity`).
+        command.args(["-addext", "basicConstraints=critical,CA:FALSE"]);
+    }
+    let status = command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("openssl runs");
+    assert!(status.success(), "openssl could not make a certificate");
+}
+
+/// A Docker config folder whose `config.json` holds `user:pass` for `registry`.
+pub fn docker_config_with_login(registry: &str) -> tempfile::TempDir {
+    let folder = tempfile::tempdir().unwrap();
+    // "user:pass" in base64.
+    let config = format!(r#"{{"auths":{{"{registry}":{{"auth":"dXNlcjpwYXNz"}}}}}}"#);
+    std::fs::write(folder.path().join("config.json"), config).unwrap();
+    folder
+}
+
+/// One request that went through the proxy.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// `GET`, `HEAD`, `POST`, `PATCH`, `PUT`.
+    pub method: String,
+    /// The path and query as sent.
+    pub target: String,
+    /// The response's status code.
+    pub status: u16,
+}
+
+impl Request {
+    /// The request's shape: `HEAD blob`, `POST upload`, `POST mount`, `PATCH upload`,
+    /// `PUT upload`, `PUT manifest`, `GET manifest`, `GET blob`, `GET /v2/`.
+    pub fn shape(&self) -> String {
+        let target = &self.target;
+        let kind = if target.contains("mount=") {
+            "mount"
+        } else if target.contains("/blobs/uploads/") {
+            "upload"
+        } else if target.contains("/blobs/") {
+            "blob"
+        } else if target.contains("/manifests/") {
+            "manifest"
+        } else {
+            return format!("{} {target}", self.method);
+        };
+        format!("{} {kind}", self.method)
+    }
+}
+
+/// A loopback HTTP/1.1 forwarder to a registry that records every request.
+pub struct CountingProxy {
+    /// `127.0.0.1:PORT` of the proxy.
+    pub address: String,
+    requests: Arc<Mutex<Vec<Request>>>,
+}
+
+impl CountingProxy {
+    /// Forwards connections to `upstream` (`HOST:PORT`).
+    pub fn start(upstream: &str) -> CountingProxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let address = listener.local_addr().unwrap().to_string();
+        let requests = Arc::new(Mutex::new(Vec::new()));
+        let recorded = requests.clone();
+        let upstream = upstream.to_string();
+        thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let upstream = upstream.clone();
+                let recorded = recorded.clone();
+                thread::spawn(move || forward(client, &upstream, &recorded));
+            }
+        });
+        CountingProxy { address, requests }
+    }
+
+    /// `docker://127.0.0.1:PROXY/NAME`.
+    pub fn url(&self, name: &str) -> String {
+        format!("docker://{}/{name}", self.address)
+    }
+
+    /// Forgets the requests recorded so far.
+    pub fn reset(&self) {
+        self.requests.lock().unwrap().clear();
+    }
+
+    /// Every request recorded so far, in order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.requests.lock().unwrap().clone()
+    }
+
+    /// How many recorded requests have this shape.
+    pub fn count(&self, shape: &str) -> usize {
+        self.requests()
+            .iter()
+            .filter(|request| request.shape() == shape)
+            .count()
+    }
+}
+
+/// Copies requests from `client` to the registry and responses back, one at a time.
+fn forward(client: TcpStream, upstream: &str, recorded: &Mutex<Vec<Request>>) {
+    let Ok(server) = TcpStream::connect(upstream) else {
+        return;
+    };
+    let mut from_client = BufReader::new(client.try_clone().unwrap());
+    let mut to_server = server.try_clone().unwrap();
+    let mut from_server = BufReader::new(server);
+    let mut to_client = client;
+    let (methods, method_queue) = mpsc::channel::<(String, String)>();
+    let (statuses, status_queue) = mpsc::channel::<u16>();
+    let responses = thread::spawn(move || {
+        while let Ok((method, _)) = method_queue.recv() {
+            match copy_message(&mut from_server, &mut to_client, method != "HEAD") {
+                Some(head) => {
+                    let status = head
+                        .split_whitespace()
+                        .nth(1)
+                        .and_then(|code| code.parse().ok())
+                        .unwrap_or(0);
+                    let _ = statuses.send(status);
+                }
+                None => break,
+            }
+        }
+        let _ = to_client.shutdown(Shutdown::Both);
+    });
+    while let Some(head) = copy_message(&mut from_client, &mut to_server, true) {
+        let mut words = head.split_whitespace();
+        let method = words.next().unwrap_or_default().to_string();
+        let target = words.next().unwrap_or_default().to_string();
+        if methods.send((method.clone(), target.clone())).is_err() {
+            break;
+        }
+        let status = status_queue.recv().unwrap_or(0);
+        recorded.lock().unwrap().push(Request {
+            method,
+            target,
+            status,
+        });
+    }
+    drop(methods);
+    let _ = to_server.shutdown(Shutdown::Both);
+    let _ = responses.join();
+}
+
+/// Copies one HTTP/1.1 message (head, then a body by `Content-Length` or chunked encoding
+/// when `with_body`) and gives its first line; `None` at the end of the connection.
+fn copy_message(
+    from: &mut BufReader<TcpStream>,
+    to: &mut TcpStream,
+    with_body: bool,
+) -> Option<String> {
+    let mut head = Vec::new();
+    loop {
+        let mut line = Vec::new();
+        if from.read_until(b'\n', &mut line).ok()? == 0 {
+            return None;
+        }
+        head.extend_from_slice(&line);
+        if line == b"\r\n" || line == b"\n" {
+            break;
+        }
+    }
+    to.write_all(&head).ok()?;
+    let text = String::from_utf8_lossy(&head).to_string();
+    let first = text.lines().next().unwrap_or_default().to_string();
+    let header = |name: &str| {
+        text.lines().find_map(|line| {
+            let (key, value) = line.split_once(':')?;
+            key.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| value.trim().to_string())
+        })
+    };
+    let status = first.split_whitespace().nth(1).unwrap_or_default();
+    let bodiless = status == "204" || status == "304" || status.starts_with('1');
+    if !with_body || bodiless {
+        return Some(first);
+    }
+    if header("transfer-encoding").is_some_and(|v| v.eq_ignore_ascii_case("chunked")) {
+        loop {
+            let mut size_line = Vec::new();
+            from.read_until(b'\n', &mut size_line).ok()?;
+            to.write_all(&size_line).ok()?;
+            let size_text = String::from_utf8_lossy(&size_line);
+            let size = usize::from_str_radix(size_text.trim().split(';').next()?, 16).ok()?;
+            let mut chunk = vec![0; size + 2];
+            from.read_exact(&mut chunk).ok()?;
+            to.write_all(&chunk).ok()?;
+            if size == 0 {
+                break;
+            }
+        }
+    } else if let Some(length) = header("content-length").and_then(|v| v.parse::<u64>().ok()) {
+        std::io::copy(&mut from.by_ref().take(length), to).ok()?;
+    }
+    to.flush().ok()?;
+    Some(first)
+}
+
+/// Bytes that do not compress, the same on every run.
+pub fn noise(length: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..length)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// Writes a one-platform image whose only layer is an uncompressed tar holding `size` bytes
+/// of noise, tagged `latest`; gives the layer's size as stored.
+pub fn write_large_layout(path: &Path, size: usize) -> u64 {
+    let mut layer = LayerBuilder::new(0);
+    layer.add_file("big.bin", noise(size, 7), 0o644).unwrap();
+    let layer = layer.build(Compression::None).unwrap();
+    let stored = layer.bytes.len() as u64;
+    let mut writer = ImageWriter::new();
+    writer.add(PlatformImage {
+        platform: Platform::new("linux", "amd64", None),
+        config: serde_json::json!({ "Cmd": ["/bin/true"] }),
+        created: Some("1970-01-01T00:00:00Z".into()),
+        layers: vec![layer],
+    });
+    let destination = LayoutDestination::create(path, Some("latest".into())).unwrap();
+    writer.write(Box::new(destination)).unwrap();
+    stored
+}
