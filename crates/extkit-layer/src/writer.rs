@@ -113,6 +113,18 @@ impl LayerBuilder {
         self
     }
 
+    /// Sets the owner of the entry at `path` alone (Docker's `--chown`, or an owner kept
+    /// from another stage); does nothing when there is no such entry.
+    pub fn set_owner_of(&mut self, path: &str, uid: u64, gid: u64) -> &mut Self {
+        if let Ok(path) = clean(path)
+            && let Some(entry) = self.entries.get_mut(&path)
+        {
+            entry.uid = uid;
+            entry.gid = gid;
+        }
+        self
+    }
+
     fn set_mode(&mut self, path: &str, mode: u32) {
         if let Ok(path) = clean(path)
             && let Some(entry) = self.entries.get_mut(&path)
@@ -307,6 +319,37 @@ mod tests {
             .unwrap();
         assert_eq!(sha256_digest(&tar), blob.diff_id);
         assert_eq!(blob.media_type, media_types::OCI_LAYER_GZIP);
+    }
+
+    #[test]
+    fn one_entry_can_have_its_own_owner() {
+        let mut builder = LayerBuilder::new(0);
+        builder.add_file("app/x", vec![1], 0o644).unwrap();
+        builder
+            .set_owner_of("/app/x", 1000, 1001)
+            .set_owner_of("missing", 5, 5);
+        let blob = builder.build(Compression::None).unwrap();
+        let mut archive = tar::Archive::new(&blob.bytes[..]);
+        let owners: Vec<(String, u64, u64)> = archive
+            .entries()
+            .unwrap()
+            .map(|entry| {
+                let entry = entry.unwrap();
+                let header = entry.header();
+                (
+                    entry.path().unwrap().to_string_lossy().into_owned(),
+                    header.uid().unwrap(),
+                    header.gid().unwrap(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            owners,
+            vec![
+                ("app/".to_string(), 0, 0),
+                ("app/x".to_string(), 1000, 1001)
+            ]
+        );
     }
 
     #[test]

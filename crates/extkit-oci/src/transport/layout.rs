@@ -200,11 +200,17 @@ impl LayoutDestination {
                 });
             }
         }
-        Ok(LayoutDestination {
+        Ok(LayoutDestination::owned(path, tag))
+    }
+
+    /// Writes to the layout at `path` with none of `create`'s checks, for a folder extkit
+    /// owns (the local store), where another extkit may be creating the layout right now.
+    pub(crate) fn owned(path: &Path, tag: Option<String>) -> Self {
+        LayoutDestination {
             root: path.to_path_buf(),
             tag,
             extra_annotations: HashMap::new(),
-        })
+        }
     }
 
     /// Adds an annotation to the image's entry in `index.json` (beside the tag).

@@ -159,7 +159,9 @@ impl Store {
     /// no tag).
     pub fn destination(&self, reference: Option<&ImageReference>) -> Result<StoreDestination> {
         let name = reference.map(|r| r.to_string());
-        let layout = LayoutDestination::create(&self.root, name.clone())?;
+        // Two writers may create a new store at once, so the emptiness check of a user's
+        // layout folder does not apply here.
+        let layout = LayoutDestination::owned(&self.root, name.clone());
         layout.ensure_layout()?;
         let shared = lock_file(&self.root.join("store.lock"))?;
         shared
@@ -350,7 +352,7 @@ impl Store {
 
     /// Takes `index.lock` alone, for a read-modify-write of `index.json`.
     fn lock_index(&self) -> Result<File> {
-        LayoutDestination::create(&self.root, None)?.ensure_layout()?;
+        LayoutDestination::owned(&self.root, None).ensure_layout()?;
         let file = lock_file(&self.root.join("index.lock"))?;
         file.lock().map_err(|error| lock_error(error, &self.root))?;
         Ok(file)
