@@ -262,6 +262,15 @@ fn forward(client: TcpStream, upstream: &str, recorded: &Mutex<Vec<Request>>) {
         return;
     };
     let mut from_client = BufReader::new(client.try_clone().unwrap());
+    // extkit first tries HTTPS on a loopback registry, as Docker does. A TLS hello has no line
+    // ends to wait for, so answer it the way a plain-HTTP registry would: hang up at once.
+    let speaks_http = from_client
+        .fill_buf()
+        .is_ok_and(|bytes| bytes.first().is_some_and(u8::is_ascii_uppercase));
+    if !speaks_http {
+        let _ = client.shutdown(Shutdown::Both);
+        return;
+    }
     let mut to_server = server.try_clone().unwrap();
     let mut from_server = BufReader::new(server);
     let mut to_client = client;
