@@ -64,9 +64,37 @@ pub enum OutputFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Build a Dockerfile for several platforms at once, natively, reproducibly.
+    #[command(after_help = BUILD_HELP)]
+    Build(BuildArgs),
+
     /// Show an image's index or manifest: its platforms, digests and sizes.
     #[command(after_help = INSPECT_HELP)]
     Inspect(InspectArgs),
+
+    /// Check an extension image (or a metadata.json) against every rule Docker Desktop and the
+    /// Marketplace apply, and show what each Desktop user would receive.
+    #[command(after_help = VALIDATE_HELP)]
+    Validate(ValidateArgs),
+
+    /// Install an extension as Docker Desktop does, for this machine or a simulated one.
+    #[command(after_help = INSTALL_HELP)]
+    Install(InstallArgs),
+
+    /// Install a new version of an installed extension and say what changed.
+    #[command(after_help = UPDATE_HELP)]
+    Update(InstallArgs),
+
+    /// List installed extensions.
+    #[command(
+        name = "ls",
+        after_help = "Exit codes: 0 listed, 2 the install root could not be read."
+    )]
+    List(RootArgs),
+
+    /// Remove an installed extension.
+    #[command(name = "rm", after_help = RM_HELP)]
+    Remove(RemoveArgs),
 
     /// Copy an image between locations, with all its platforms unless told otherwise.
     #[command(after_help = COPY_HELP)]
@@ -91,6 +119,116 @@ pub enum Command {
     /// Tell which OS and CPUs executables are really for, from their headers.
     #[command(after_help = BINFO_HELP)]
     Binfo(BinfoArgs),
+}
+
+const VALIDATE_HELP: &str = "\
+Every variant is checked: labels from the configs; from the layers only the files metadata.json
+names (icon, UI, compose file, host binaries), whose headers must match the variant's CPU. The
+Desktop matrix then shows, for macOS, Windows and Linux on amd64 and arm64, the variant Desktop
+would pull and whether each host binary runs natively, emulated, or not at all.
+
+Examples:
+  extkit validate oci:build/layout:latest
+  extkit validate acme/my-ext:1.0.0 --marketplace --format json
+  extkit validate metadata.json
+  extkit validate --list-rules
+
+Exit codes: 0 no error (warnings allowed), 1 at least one error, 2 validation could not run.";
+
+/// Arguments of `extkit validate`.
+#[derive(Debug, Args)]
+pub struct ValidateArgs {
+    /// The image, or a metadata.json file (an existing file wins over a reference spelled the
+    /// same).
+    #[arg(value_name = "IMAGE|PATH", required_unless_present = "list_rules")]
+    pub image: Option<String>,
+
+    /// Apply the Marketplace's rules too: its recommendations become errors.
+    #[arg(long)]
+    pub marketplace: bool,
+
+    /// Check the `com.docker.desktop.extension.api.version` label against this SDK version.
+    #[arg(long, value_name = "VERSION")]
+    pub sdk_version: Option<String>,
+
+    /// Print every rule with its id and severity, and exit.
+    #[arg(long)]
+    pub list_rules: bool,
+}
+
+const INSTALL_HELP: &str = "\
+Desktop pulls the linux image for the user's CPU and copies the host binaries for the user's OS.
+`--host darwin/arm64` shows what an Apple silicon Mac gets, from any machine. Files land in one
+folder per extension (`acme/my-ext` → `acme_my-ext`) under the install root: metadata.json,
+labels.json, the icon, ui/, host/, vm/docker-compose.yaml and install.json. The root is
+`extensions/` in extkit's data folder ($EXTKIT_HOME), never Docker Desktop's own folder.
+
+Examples:
+  extkit install acme/my-ext:1.0.0
+  extkit install oci:build/layout:latest --host darwin/arm64 --root /tmp/ext
+  extkit install acme/my-ext:1.0.0 --dry-run
+
+Exit codes: 0 installed, 1 refused (no image for the host's CPU, errors in the rules that concern
+this host, already installed), 2 the install could not run.";
+
+const UPDATE_HELP: &str = "\
+Examples:
+  extkit update acme/my-ext:1.1.0
+
+Exit codes: 0 updated, 1 refused, 2 the update could not run.";
+
+const RM_HELP: &str = "\
+NAME is the reference the extension was installed from or its folder name.
+
+Examples:
+  extkit rm acme/my-ext
+  extkit rm acme_my-ext --root /tmp/ext
+
+Exit codes: 0 removed, 1 not installed, 2 the root could not be changed.";
+
+/// Arguments of `extkit install` and `extkit update`.
+#[derive(Debug, Args)]
+pub struct InstallArgs {
+    /// The extension image.
+    #[arg(value_name = "IMAGE")]
+    pub image: String,
+
+    /// The Desktop user's machine to install for, such as `darwin/arm64`; this machine by
+    /// default.
+    #[arg(long, value_name = "OS/ARCH")]
+    pub host: Option<String>,
+
+    /// Install even when the rules find errors, saying what was overridden.
+    #[arg(long)]
+    pub force: bool,
+
+    /// Show what would be installed, and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Where extensions are installed.
+    #[command(flatten)]
+    pub root: RootArgs,
+}
+
+/// The install root option shared by install, update, ls and rm.
+#[derive(Debug, Args)]
+pub struct RootArgs {
+    /// The folder extensions are installed in.
+    #[arg(long, value_name = "DIR")]
+    pub root: Option<PathBuf>,
+}
+
+/// Arguments of `extkit rm`.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The extension: the reference it was installed from, or its folder name.
+    #[arg(value_name = "NAME")]
+    pub name: String,
+
+    /// Where extensions are installed.
+    #[command(flatten)]
+    pub root: RootArgs,
 }
 
 const COPY_HELP: &str = "\
@@ -199,6 +337,80 @@ pub struct BinfoArgs {
     /// The files to inspect.
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+const BUILD_HELP: &str = "\
+Stages that only copy files (the usual final stage of an extension) are built natively for every
+platform at once, with no emulation; a RUN the target stage needs is refused with its line
+number and a hint to feed that part in with --build-context. The same context always gives the
+same digest (timestamps come from SOURCE_DATE_EPOCH, default 0).
+
+Examples:
+  extkit build . -t acme/my-ext:1.0.0
+  extkit build . --build-context ui=ui/build --output oci:out:latest
+
+Exit codes: 0 built and valid, 1 built but validation found errors, 2 the build failed.";
+
+/// Arguments of `extkit build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The build context folder.
+    #[arg(value_name = "CONTEXT")]
+    pub context: PathBuf,
+
+    /// The Dockerfile (default: CONTEXT/Dockerfile).
+    #[arg(short = 'f', long = "file", value_name = "DOCKERFILE")]
+    pub file: Option<PathBuf>,
+
+    /// Target platforms, comma-separated.
+    #[arg(
+        long,
+        value_name = "PLATFORMS",
+        value_delimiter = ',',
+        default_value = "linux/amd64,linux/arm64"
+    )]
+    pub platform: Vec<String>,
+
+    /// Name the result in the local store; repeat for several names.
+    #[arg(short = 't', long = "tag", value_name = "NAME:TAG")]
+    pub tags: Vec<String>,
+
+    /// Set a build argument.
+    #[arg(long = "build-arg", value_name = "KEY=VALUE")]
+    pub build_args: Vec<String>,
+
+    /// A named folder that stands for a stage or image of that name.
+    #[arg(long = "build-context", value_name = "NAME=DIR")]
+    pub build_contexts: Vec<String>,
+
+    /// Add a label to the image.
+    #[arg(long = "label", value_name = "KEY=VALUE")]
+    pub labels: Vec<String>,
+
+    /// Build this stage instead of the last one.
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// Write the image here instead of the local store, such as `oci:out:latest`.
+    #[arg(long, value_name = "LOCATION")]
+    pub output: Option<String>,
+
+    /// Layer compression.
+    #[arg(long, value_enum, default_value_t = LayerCompression::Gzip)]
+    pub compression: LayerCompression,
+
+    /// Do not validate the image after building it.
+    #[arg(long)]
+    pub no_validate: bool,
+}
+
+/// Layer compression for `extkit build`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum LayerCompression {
+    /// gzip at a fast level, read by every tool.
+    Gzip,
+    /// zstd, smaller and faster; needs a recent engine to pull.
+    Zstd,
 }
 
 const INSPECT_HELP: &str = "\

@@ -27,6 +27,13 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
         if let Some(extkit_oci::Error::PlatformMissing { .. }) = cause.downcast_ref() {
             return ExitCode::from(1);
         }
+        if let Some(error) = cause.downcast_ref::<extkit_install::InstallError>() {
+            return if error.is_refusal() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            };
+        }
     }
     ExitCode::from(2)
 }
@@ -42,6 +49,22 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(error) = cause.downcast_ref::<extkit_oci::Error>() {
             return error.hint();
+        }
+        if let Some(error) = cause.downcast_ref::<extkit_install::InstallError>() {
+            return error.hint();
+        }
+        if let Some(extkit_extension::CollectError::Image(error)) = cause.downcast_ref() {
+            return error.hint();
+        }
+        let layer_error = matches!(
+            cause.downcast_ref(),
+            Some(extkit_extension::CollectError::Layer(_))
+        ) || cause.downcast_ref::<extkit_layer::ReadError>().is_some();
+        if layer_error {
+            return Some(
+                "a layer of the image is damaged or not a tar; copy the image again from its source"
+                    .into(),
+            );
         }
         if let Some(error) = cause.downcast_ref::<std::io::Error>()
             && error.kind() == std::io::ErrorKind::NotFound

@@ -1,10 +1,13 @@
 //! One module per command; each turns parsed arguments into library calls and printed output.
 
 mod binfo;
+mod build;
 mod copy;
 mod inspect;
+mod install;
 mod open;
 mod store;
+mod validate;
 
 use std::process::ExitCode;
 
@@ -17,9 +20,15 @@ use crate::output::Printer;
 pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
     let settings = RegistrySettings::new(&cli.global);
     match &cli.command {
+        Command::Build(args) => build::run(args, printer, &settings),
         Command::Inspect(args) => inspect::run(args, printer, &settings),
         Command::Binfo(args) => binfo::run(args, printer),
         Command::Copy(args) => copy::run(args, printer, &settings),
+        Command::Validate(args) => validate::run(args, printer, &settings),
+        Command::Install(args) => install::install(args, printer, &settings, false),
+        Command::Update(args) => install::install(args, printer, &settings, true),
+        Command::List(args) => install::list(args, printer),
+        Command::Remove(args) => install::remove(args, printer),
         Command::Images => store::images(printer),
         Command::Tag(args) => store::tag(args, printer),
         Command::Rmi(args) => store::rmi(args, printer),

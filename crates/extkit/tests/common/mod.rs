@@ -68,4 +68,5 @@ pub fn filter_path(text: &str, path: &Path) -> String {
     text.replace(&path.display().to_string(), "[TMP]")
 }
 
+pub mod extension;
 pub mod registry;

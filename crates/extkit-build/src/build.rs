@@ -1,0 +1,305 @@
+//! The whole build: read the Dockerfile and contexts once, build the target stage for every
+//! platform in parallel, make each distinct layer once and compress them on every core.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use extkit_layer::LayerBuilder;
+use extkit_oci::{Compression, Digest, ImageWriter, LayerBlob, Platform, PlatformImage};
+use tracing::debug;
+
+use crate::context::read_context;
+use crate::dockerfile;
+use crate::error::BuildError;
+use crate::image::ImageOpener;
+use crate::stage::{Evaluator, PendingLayer, Shared};
+use crate::tree::{NodeKind, Tree};
+
+/// What to build and how.
+pub struct BuildOptions<'a> {
+    /// The build context folder.
+    pub context: PathBuf,
+    /// The Dockerfile.
+    pub dockerfile: PathBuf,
+    /// The platforms to build, in the order the index lists them.
+    pub platforms: Vec<Platform>,
+    /// `--build-arg`s.
+    pub build_args: BTreeMap<String, String>,
+    /// `--build-context NAME=DIR`: folders standing for stages or images.
+    pub named_contexts: BTreeMap<String, PathBuf>,
+    /// `--label`s added to the image.
+    pub labels: BTreeMap<String, String>,
+    /// The stage to build; the last one when `None`.
+    pub target: Option<String>,
+    /// Layer compression.
+    pub compression: Compression,
+    /// Seconds since 1970 for every time in the image (`SOURCE_DATE_EPOCH`).
+    pub source_date_epoch: u64,
+    /// Opens base images and `COPY --from` images by name.
+    pub open_image: &'a ImageOpener<'a>,
+}
+
+/// A layer of a platform's image before compression.
+enum PlannedLayer {
+    Stored(Arc<LayerBlob>),
+    Tar { tar: Arc<Vec<u8>>, diff_id: Digest },
+}
+
+/// One platform's built image, layers not yet compressed.
+struct PlannedImage {
+    platform: Platform,
+    config: serde_json::Value,
+    layers: Vec<PlannedLayer>,
+}
+
+/// Builds the image for every platform; the writer holds it, ready to write anywhere.
+pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
+    let text = fs_err::read_to_string(&options.dockerfile).map_err(|source| {
+        BuildError::ReadDockerfile {
+            path: options.dockerfile.clone(),
+            source,
+        }
+    })?;
+    let name = options.dockerfile.file_name().map_or_else(
+        || "Dockerfile".to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let dockerfile = dockerfile::parse(&text, &name)?;
+    let target = match &options.target {
+        None => dockerfile.stages.len() - 1,
+        Some(wanted) => dockerfile
+            .stages
+            .iter()
+            .position(|stage| stage.name.as_deref() == Some(wanted.to_lowercase().as_str()))
+            .ok_or_else(|| BuildError::UnknownTarget {
+                target: wanted.clone(),
+                available: dockerfile
+                    .stages
+                    .iter()
+                    .map(|stage| format!("`{}`", stage.label()))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            })?,
+    };
+
+    let context = Arc::new(read_context(&options.context)?);
+    let mut named = BTreeMap::new();
+    for (name, folder) in &options.named_contexts {
+        named.insert(name.clone(), Arc::new(read_context(folder)?));
+    }
+    let shared = Shared {
+        dockerfile: &dockerfile,
+        context: &context,
+        named: &named,
+        build_args: &options.build_args,
+        open_image: options.open_image,
+        build_platform: host_platform(),
+    };
+
+    let planned: Vec<Result<PlannedImage, BuildError>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = options
+            .platforms
+            .iter()
+            .map(|platform| {
+                let shared = &shared;
+                scope.spawn(move || plan_platform(shared, platform, target, options))
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|handle| handle.join().expect("a platform's build does not panic"))
+            .collect()
+    });
+    let planned: Vec<PlannedImage> = planned.into_iter().collect::<Result<_, _>>()?;
+
+    // Each distinct layer is compressed once, whichever platforms share it.
+    let mut distinct: Vec<(Digest, Arc<Vec<u8>>)> = Vec::new();
+    for image in &planned {
+        for layer in &image.layers {
+            if let PlannedLayer::Tar { tar, diff_id } = layer
+                && !distinct.iter().any(|(known, _)| known == diff_id)
+            {
+                distinct.push((diff_id.clone(), tar.clone()));
+            }
+        }
+    }
+    let tars: Vec<&[u8]> = distinct.iter().map(|(_, tar)| tar.as_slice()).collect();
+    let compressed = crate::compress::compress_all(&tars, options.compression)
+        .map_err(|error| BuildError::Layer(error.into()))?;
+    let blobs: HashMap<Digest, LayerBlob> = distinct
+        .iter()
+        .zip(compressed)
+        .map(|((diff_id, _), bytes)| {
+            let blob = LayerBlob {
+                media_type: crate::compress::media_type(options.compression).to_string(),
+                bytes,
+                diff_id: diff_id.clone(),
+            };
+            (diff_id.clone(), blob)
+        })
+        .collect();
+    debug!(layers = blobs.len(), "compressed the distinct layers");
+
+    let created = rfc3339(options.source_date_epoch);
+    let mut writer = ImageWriter::new();
+    for image in planned {
+        let layers = image
+            .layers
+            .into_iter()
+            .map(|layer| match layer {
+                PlannedLayer::Stored(blob) => (*blob).clone(),
+                PlannedLayer::Tar { diff_id, .. } => blobs[&diff_id].clone(),
+            })
+            .collect();
+        writer.add(PlatformImage {
+            platform: image.platform,
+            config: image.config,
+            created: Some(created.clone()),
+            layers,
+        });
+    }
+    Ok(writer)
+}
+
+fn plan_platform(
+    shared: &Shared<'_>,
+    platform: &Platform,
+    target: usize,
+    options: &BuildOptions<'_>,
+) -> Result<PlannedImage, BuildError> {
+    let mut evaluator = Evaluator::new(shared, platform.clone())?;
+    let result = evaluator.stage(target)?;
+    let mut config = result.config.clone();
+    for (key, value) in &options.labels {
+        config.set_label(key, value);
+    }
+    let mut layers = Vec::new();
+    for layer in &result.layers {
+        layers.push(match layer {
+            PendingLayer::Stored(blob) => PlannedLayer::Stored(blob.clone()),
+            PendingLayer::Built(tree) => {
+                let blob = layer_tar(tree, options.source_date_epoch)?;
+                PlannedLayer::Tar {
+                    tar: Arc::new(blob.bytes),
+                    diff_id: blob.diff_id,
+                }
+            }
+        });
+    }
+    Ok(PlannedImage {
+        platform: platform.clone(),
+        config: config.to_value(),
+        layers,
+    })
+}
+
+/// The uncompressed tar of a layer's entries.
+fn layer_tar(tree: &Tree, mtime: u64) -> Result<LayerBlob, BuildError> {
+    let mut builder = LayerBuilder::new(mtime);
+    for (path, node) in tree.entries() {
+        match &node.kind {
+            NodeKind::File(content) => {
+                let bytes = content.read().map_err(|source| BuildError::Context {
+                    path: PathBuf::from(path),
+                    source,
+                })?;
+                builder.add_file(path, bytes, node.mode)?;
+            }
+            NodeKind::Directory => {
+                builder.add_dir(path, node.mode)?;
+            }
+            NodeKind::Symlink(target) => {
+                builder.add_symlink(path, target)?;
+            }
+        }
+        builder.set_owner_of(path, node.uid, node.gid);
+    }
+    Ok(builder.build(Compression::None)?)
+}
+
+/// The platform this machine is, for `BUILDPLATFORM`.
+pub fn host_platform() -> Platform {
+    let architecture = match std::env::consts::ARCH {
+        "x86_64" => "amd64",
+        "aarch64" => "arm64",
+        "x86" => "386",
+        "arm" => "arm",
+        other => other,
+    };
+    let os = match std::env::consts::OS {
+        "macos" => "darwin",
+        other => other,
+    };
+    Platform::new(os, architecture, None).normalize()
+}
+
+/// `seconds` since 1970 as RFC 3339 in UTC, such as `1970-01-01T00:00:00Z`.
+pub fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let rest = seconds % 86_400;
+    // Howard Hinnant's days-to-civil algorithm.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60
+    )
+}
+
+/// Splits `KEY=VALUE` as `--build-arg`, `--label` and `--build-context` take it; `option`
+/// names the option in errors. A `--build-arg KEY` alone takes its value from the
+/// environment, as Docker does.
+pub fn parse_assignment(option: &str, text: &str) -> Result<(String, Option<String>), BuildError> {
+    match text.split_once('=') {
+        Some(("", _)) => Err(BuildError::InvalidOption {
+            option: option.to_string(),
+            value: text.to_string(),
+            reason: "the name before `=` is empty".into(),
+        }),
+        Some((key, value)) => Ok((key.to_string(), Some(value.to_string()))),
+        None => Ok((text.to_string(), None)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+    }
+
+    #[test]
+    fn assignments() {
+        assert_eq!(
+            parse_assignment("--label", "a=b=c").unwrap(),
+            ("a".to_string(), Some("b=c".to_string()))
+        );
+        assert_eq!(
+            parse_assignment("--build-arg", "A").unwrap(),
+            ("A".to_string(), None)
+        );
+        assert_eq!(
+            parse_assignment("--label", "=x").unwrap_err().to_string(),
+            "invalid --label `=x`: the name before `=` is empty"
+        );
+    }
+}

@@ -1,0 +1,151 @@
+//! The build context (and named contexts): a folder read into a [`Tree`], less what its
+//! `.dockerignore` leaves out. Content stays on disk; modes are the files' own, owners root.
+
+use std::path::Path;
+
+use tracing::debug;
+
+use crate::error::BuildError;
+use crate::ignore::IgnoreRules;
+use crate::tree::{Content, Node, NodeKind, Tree};
+
+/// Reads the folder `root` into a tree, honouring `root/.dockerignore` when there is one.
+pub(crate) fn read_context(root: &Path) -> Result<Tree, BuildError> {
+    let context_error = |path: &Path, source: std::io::Error| BuildError::Context {
+        path: path.to_path_buf(),
+        source,
+    };
+    let ignore_file = root.join(".dockerignore");
+    let rules = match fs_err::read_to_string(&ignore_file) {
+        Ok(text) => IgnoreRules::parse(&text).map_err(|reason| BuildError::InvalidOption {
+            option: "`.dockerignore`".into(),
+            value: ignore_file.display().to_string(),
+            reason,
+        })?,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => IgnoreRules::default(),
+        Err(error) => return Err(context_error(&ignore_file, error)),
+    };
+    let metadata = fs_err::metadata(root).map_err(|e| context_error(root, e))?;
+    if !metadata.is_dir() {
+        return Err(context_error(
+            root,
+            std::io::Error::new(std::io::ErrorKind::NotADirectory, "not a folder"),
+        ));
+    }
+    let mut tree = Tree::new();
+    walk(root, "", &rules, &mut tree)?;
+    debug!(context = %root.display(), entries = tree.len(), "read the build context");
+    Ok(tree)
+}
+
+fn walk(
+    folder: &Path,
+    relative: &str,
+    rules: &IgnoreRules,
+    tree: &mut Tree,
+) -> Result<(), BuildError> {
+    let context_error = |source: std::io::Error| BuildError::Context {
+        path: folder.to_path_buf(),
+        source,
+    };
+    let mut children: Vec<_> = fs_err::read_dir(folder)
+        .map_err(context_error)?
+        .collect::<Result<_, _>>()
+        .map_err(context_error)?;
+    children.sort_by_key(|entry| entry.file_name());
+    for child in children {
+        let name = child.file_name().to_string_lossy().into_owned();
+        let path = if relative.is_empty() {
+            name
+        } else {
+            format!("{relative}/{name}")
+        };
+        let excluded = rules.excludes(&path);
+        let metadata = fs_err::symlink_metadata(child.path()).map_err(context_error)?;
+        let mode = mode_of(&metadata);
+        if metadata.is_dir() {
+            if excluded && !rules.has_inclusions() {
+                continue;
+            }
+            let before = tree.len();
+            walk(&child.path(), &path, rules, tree)?;
+            // An excluded folder stays only as the parent of something re-included.
+            if !excluded || tree.len() > before {
+                tree.insert(&path, Node::directory(mode));
+            }
+            continue;
+        }
+        if excluded {
+            continue;
+        }
+        let kind = if metadata.file_type().is_symlink() {
+            let target = fs_err::read_link(child.path()).map_err(context_error)?;
+            NodeKind::Symlink(target.to_string_lossy().into_owned())
+        } else if metadata.is_file() {
+            NodeKind::File(Content::Disk(child.path()))
+        } else {
+            debug!(path, "skipped a special file of the context");
+            continue;
+        };
+        tree.insert(
+            &path,
+            Node {
+                kind,
+                mode,
+                uid: 0,
+                gid: 0,
+            },
+        );
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn mode_of(metadata: &std::fs::Metadata) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    metadata.permissions().mode() & 0o7777
+}
+
+#[cfg(not(unix))]
+fn mode_of(metadata: &std::fs::Metadata) -> u32 {
+    if metadata.is_dir() { 0o755 } else { 0o644 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_dockerignore_is_honoured_with_re_inclusions() {
+        let folder = tempfile::tempdir().unwrap();
+        let root = folder.path();
+        for path in [
+            "ui/index.html",
+            "ui/node_modules/x.js",
+            "docs/a.md",
+            "docs/keep.md",
+            "README.md",
+        ] {
+            let file = root.join(path);
+            fs_err::create_dir_all(file.parent().unwrap()).unwrap();
+            fs_err::write(&file, path).unwrap();
+        }
+        fs_err::write(
+            root.join(".dockerignore"),
+            "**/node_modules\ndocs\n!docs/keep.md\n*.md\n",
+        )
+        .unwrap();
+        let tree = read_context(root).unwrap();
+        let paths: Vec<&str> = tree.entries().map(|(p, _)| p).collect();
+        assert_eq!(
+            paths,
+            vec![
+                ".dockerignore",
+                "docs",
+                "docs/keep.md",
+                "ui",
+                "ui/index.html"
+            ]
+        );
+    }
+}

@@ -1,0 +1,194 @@
+//! Everything that can stop a build.
+
+use std::io;
+use std::path::PathBuf;
+
+/// What can go wrong while building. Messages name the Dockerfile and line where one applies.
+#[derive(Debug, thiserror::Error)]
+pub enum BuildError {
+    /// The Dockerfile could not be read.
+    #[error("cannot read the Dockerfile `{path}`")]
+    ReadDockerfile {
+        /// The Dockerfile's path.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// The Dockerfile is not valid syntax.
+    #[error("{file}:{line}: {message}")]
+    Syntax {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// An instruction is well formed but cannot be carried out as written.
+    #[error("{file}:{line}: {message}")]
+    Invalid {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// What is wrong.
+        message: String,
+    },
+
+    /// An instruction needs a container engine to run it (`RUN`, or an `ONBUILD` trigger of a
+    /// base image).
+    #[error(
+        "{file}:{line}: {instruction} needs a container engine, which `extkit build` does not use"
+    )]
+    NeedsEngine {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The instruction, such as `RUN`.
+        instruction: String,
+        /// The stage the instruction is in, by name or number.
+        stage: String,
+    },
+
+    /// Something extkit does not do yet.
+    #[error("{file}:{line}: {what} is not supported yet")]
+    Unsupported {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// What is not supported.
+        what: String,
+    },
+
+    /// The stage asked for with `--target` is not in the Dockerfile.
+    #[error("the target stage `{target}` is not in the Dockerfile (stages: {available})")]
+    UnknownTarget {
+        /// The stage asked for.
+        target: String,
+        /// The stages there are, comma-separated.
+        available: String,
+    },
+
+    /// A `COPY` or `ADD` source matched nothing.
+    #[error("{file}:{line}: `{source_path}` is not in {origin}")]
+    SourceMissing {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The source as written, expanded.
+        source_path: String,
+        /// Where it was looked for: `the build context`, `stage `build``…
+        origin: String,
+    },
+
+    /// An option given on the command line is malformed.
+    #[error("invalid {option} `{value}`: {reason}")]
+    InvalidOption {
+        /// The option, such as `--build-arg`.
+        option: String,
+        /// The value given.
+        value: String,
+        /// Why it is invalid.
+        reason: String,
+    },
+
+    /// A base image or `COPY --from` image could not be read.
+    #[error("{file}:{line}: cannot read the image `{image}`")]
+    Image {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The image as named.
+        image: String,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
+    /// A file of the context or of a named context could not be read.
+    #[error("cannot read `{path}` in the build context")]
+    Context {
+        /// The file or folder.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
+
+    /// A layer could not be made.
+    #[error(transparent)]
+    Layer(#[from] extkit_layer::LayerError),
+
+    /// The image could not be written.
+    #[error(transparent)]
+    Write(#[from] extkit_oci::Error),
+}
+
+impl BuildError {
+    /// What the user can do about the error, when there is something to say.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            BuildError::NeedsEngine { stage, .. } => Some(format!(
+                "build stage `{stage}` with a container engine and pass its output with \
+                 `--build-context {stage}=DIR`, or build the whole Dockerfile with \
+                 `docker buildx build` or `buildah build`"
+            )),
+            BuildError::UnknownTarget { .. } => {
+                Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
+            }
+            BuildError::SourceMissing { origin, .. } if origin == "the build context" => Some(
+                "paths are relative to the context folder; check it and `.dockerignore`".into(),
+            ),
+            BuildError::Image { .. } => Some(
+                "name a local image (`oci:DIR:TAG`, an image in the store) or pass the stage \
+                 as a folder with `--build-context NAME=DIR`"
+                    .into(),
+            ),
+            BuildError::Unsupported { .. } => {
+                Some("build this Dockerfile with `docker buildx build` or `buildah build`".into())
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the build was refused because it needs a container engine.
+    pub fn needs_engine(&self) -> bool {
+        matches!(self, BuildError::NeedsEngine { .. })
+    }
+}
+
+/// Where an instruction is, for messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Place {
+    /// The Dockerfile's name for messages.
+    pub file: String,
+    /// The line, from 1.
+    pub line: usize,
+}
+
+impl Place {
+    /// An [`BuildError::Invalid`] error at this place.
+    pub fn invalid(&self, message: impl Into<String>) -> BuildError {
+        BuildError::Invalid {
+            file: self.file.clone(),
+            line: self.line,
+            message: message.into(),
+        }
+    }
+
+    /// An [`BuildError::Unsupported`] error at this place.
+    pub fn unsupported(&self, what: impl Into<String>) -> BuildError {
+        BuildError::Unsupported {
+            file: self.file.clone(),
+            line: self.line,
+            what: what.into(),
+        }
+    }
+}

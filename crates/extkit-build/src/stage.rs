@@ -1,0 +1,618 @@
+//! Building stages for one platform: `FROM`, arguments and variables, and every instruction
+//! that only copies files or changes the configuration. Stages are built when the target
+//! needs them, so a `RUN` in a stage nobody copies from is never looked at.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use extkit_oci::{LayerBlob, Platform};
+use serde_json::json;
+use tracing::debug;
+
+use crate::config::{Config, parse_duration, ports};
+use crate::copy::{CopyLayer, CopyOptions, Destination};
+use crate::dockerfile::{
+    CommandSpec, CopySpec, Dockerfile, HealthcheckSpec, SourceSpec, Stage, Step,
+};
+use crate::error::{BuildError, Place};
+use crate::expand::{Quotes, Variables, expand_word, name_values};
+use crate::image::{self, BaseImage, ImageOpener};
+use crate::tree::{Node, Tree, clean};
+
+/// A layer of a stage: kept as stored from a base image, or made by an instruction.
+#[derive(Clone, Debug)]
+pub(crate) enum PendingLayer {
+    /// A base image's layer, copied as it is.
+    Stored(Arc<LayerBlob>),
+    /// Entries an instruction adds.
+    Built(Arc<Tree>),
+}
+
+/// A built stage.
+#[derive(Clone, Debug)]
+pub(crate) struct StageResult {
+    /// Its layers, base first.
+    pub layers: Vec<PendingLayer>,
+    /// Its configuration.
+    pub config: Config,
+    /// What is known of its file system without reading base image layers.
+    pub known: Tree,
+}
+
+impl StageResult {
+    /// The whole file system, base image layers read.
+    fn tree(&self) -> Result<Tree, Box<dyn std::error::Error + Send + Sync>> {
+        let mut tree = Tree::new();
+        for layer in &self.layers {
+            match layer {
+                PendingLayer::Stored(blob) => image::apply_layer(&mut tree, &blob.bytes[..], "")?,
+                PendingLayer::Built(entries) => tree.overlay(entries),
+            }
+        }
+        Ok(tree)
+    }
+}
+
+/// What every platform's build shares.
+pub(crate) struct Shared<'a> {
+    /// The Dockerfile.
+    pub dockerfile: &'a Dockerfile,
+    /// The build context.
+    pub context: &'a Arc<Tree>,
+    /// Named contexts (`--build-context NAME=DIR`).
+    pub named: &'a BTreeMap<String, Arc<Tree>>,
+    /// `--build-arg`s.
+    pub build_args: &'a BTreeMap<String, String>,
+    /// Opens base images.
+    pub open_image: &'a ImageOpener<'a>,
+    /// The platform the build runs on.
+    pub build_platform: Platform,
+}
+
+/// Builds the stages one platform needs.
+pub(crate) struct Evaluator<'a> {
+    shared: &'a Shared<'a>,
+    platform: Platform,
+    /// Variables for `FROM` lines: automatic platform arguments and global `ARG`s.
+    globals: Variables,
+    stages: HashMap<usize, Arc<StageResult>>,
+    stage_trees: HashMap<usize, Arc<Tree>>,
+    images: HashMap<(String, Platform), Arc<BaseImage>>,
+    image_trees: HashMap<(String, Platform), Arc<Tree>>,
+    building: Vec<usize>,
+}
+
+/// `linux/arm64/v8` parts for the automatic arguments.
+fn platform_arguments(prefix: &str, platform: &Platform, variables: &mut Variables) {
+    variables.insert(format!("{prefix}PLATFORM"), platform.to_string());
+    variables.insert(format!("{prefix}OS"), platform.os.clone());
+    variables.insert(format!("{prefix}ARCH"), platform.architecture.clone());
+    variables.insert(
+        format!("{prefix}VARIANT"),
+        platform.variant.clone().unwrap_or_default(),
+    );
+}
+
+impl<'a> Evaluator<'a> {
+    /// An evaluator for the target platform `platform`.
+    pub fn new(shared: &'a Shared<'a>, platform: Platform) -> Result<Evaluator<'a>, BuildError> {
+        let mut globals = Variables::new();
+        platform_arguments("TARGET", &platform, &mut globals);
+        platform_arguments("BUILD", &shared.build_platform, &mut globals);
+        let dockerfile = shared.dockerfile;
+        for arg in &dockerfile.global_args {
+            let place = Place {
+                file: dockerfile.file.clone(),
+                line: arg.line,
+            };
+            for (key, default) in name_values(&arg.value, dockerfile.escape, false) {
+                let key = expand(&place, &key, &globals, dockerfile.escape)?;
+                let value = match (shared.build_args.get(&key), default) {
+                    (Some(value), _) => Some(value.clone()),
+                    (None, Some(default)) => {
+                        Some(expand(&place, &default, &globals, dockerfile.escape)?)
+                    }
+                    (None, None) => None,
+                };
+                if let Some(value) = value {
+                    globals.insert(key, value);
+                }
+            }
+        }
+        Ok(Evaluator {
+            shared,
+            platform,
+            globals,
+            stages: HashMap::new(),
+            stage_trees: HashMap::new(),
+            images: HashMap::new(),
+            image_trees: HashMap::new(),
+            building: Vec::new(),
+        })
+    }
+
+    fn place(&self, line: usize) -> Place {
+        Place {
+            file: self.shared.dockerfile.file.clone(),
+            line,
+        }
+    }
+
+    /// The stage a name stands for: `AS` names (compared in lower case) or numbers, only
+    /// among the stages before `before`.
+    fn find_stage(&self, name: &str, before: usize) -> Option<usize> {
+        let lower = name.to_lowercase();
+        let stages = &self.shared.dockerfile.stages[..before];
+        stages
+            .iter()
+            .find(|stage| stage.name.as_deref() == Some(lower.as_str()))
+            .or_else(|| name.parse::<usize>().ok().and_then(|n| stages.get(n)))
+            .map(|stage| stage.index)
+    }
+
+    /// Builds the stage `index` (once per platform).
+    pub fn stage(&mut self, index: usize) -> Result<Arc<StageResult>, BuildError> {
+        if let Some(done) = self.stages.get(&index) {
+            return Ok(done.clone());
+        }
+        let dockerfile = self.shared.dockerfile;
+        let stage = &dockerfile.stages[index];
+        if self.building.contains(&index) {
+            return Err(self
+                .place(stage.line)
+                .invalid("stages depend on each other in a loop"));
+        }
+        self.building.push(index);
+        let result = self.build_stage(stage);
+        self.building.pop();
+        let result = Arc::new(result?);
+        self.stages.insert(index, result.clone());
+        Ok(result)
+    }
+
+    fn build_stage(&mut self, stage: &Stage) -> Result<StageResult, BuildError> {
+        let escape = self.shared.dockerfile.escape;
+        let place = self.place(stage.line);
+        let name = expand(&place, &stage.image, &self.globals, escape)?;
+        let platform = match &stage.platform {
+            Some(raw) => {
+                let text = expand(&place, raw, &self.globals, escape)?;
+                text.parse::<Platform>()
+                    .map_err(|error| place.invalid(format!("`FROM --platform={text}`: {error}")))?
+            }
+            None => self.platform.clone(),
+        };
+        debug!(stage = stage.label(), base = name, %platform, "building a stage");
+        let mut state = self.base(&place, &name, &platform, stage.index)?;
+        let mut cmd_set = false;
+        for step in &stage.steps {
+            let place = self.place(step.line);
+            self.step(&place, stage, &step.value, &mut state, &mut cmd_set)?;
+        }
+        Ok(StageResult {
+            layers: state.layers,
+            config: state.config,
+            known: state.known,
+        })
+    }
+
+    /// The starting point of a stage: nothing, a named context, an earlier stage or an image.
+    fn base(
+        &mut self,
+        place: &Place,
+        name: &str,
+        platform: &Platform,
+        index: usize,
+    ) -> Result<State, BuildError> {
+        if name == "scratch" {
+            return Ok(State::new(Vec::new(), Config::scratch(), Tree::new()));
+        }
+        if let Some(folder) = self.shared.named.get(name) {
+            debug!(name, "the stage starts from a named context");
+            let layer = PendingLayer::Built(folder.clone());
+            return Ok(State::new(
+                vec![layer],
+                Config::scratch(),
+                (**folder).clone(),
+            ));
+        }
+        if let Some(earlier) = self.find_stage(name, index) {
+            let result = self.stage(earlier)?;
+            let mut config = result.config.clone();
+            config.remove("OnBuild");
+            return Ok(State::new(
+                result.layers.clone(),
+                config,
+                result.known.clone(),
+            ));
+        }
+        let image = self.image(place, name, platform)?;
+        let triggers = Config::triggers(&image.config);
+        if !triggers.is_empty() {
+            // TODO(build): run the ONBUILD triggers of base images that only copy files.
+            return Err(
+                place.unsupported(format!("the `ONBUILD` triggers of the base image `{name}`"))
+            );
+        }
+        let layers = image
+            .layers
+            .iter()
+            .map(|layer| PendingLayer::Stored(Arc::new(layer.clone())))
+            .collect();
+        Ok(State::new(
+            layers,
+            Config::inherit(&image.config),
+            Tree::new(),
+        ))
+    }
+
+    fn image(
+        &mut self,
+        place: &Place,
+        name: &str,
+        platform: &Platform,
+    ) -> Result<Arc<BaseImage>, BuildError> {
+        let key = (name.to_string(), platform.clone());
+        if let Some(found) = self.images.get(&key) {
+            return Ok(found.clone());
+        }
+        let image_error = |source| BuildError::Image {
+            file: place.file.clone(),
+            line: place.line,
+            image: name.to_string(),
+            source,
+        };
+        let source = (self.shared.open_image)(name).map_err(image_error)?;
+        let loaded = Arc::new(image::load(source.as_ref(), platform).map_err(image_error)?);
+        self.images.insert(key, loaded.clone());
+        Ok(loaded)
+    }
+
+    /// The file system `COPY --from=NAME` reads, with a description and whether its files
+    /// are root's.
+    fn copy_source(
+        &mut self,
+        place: &Place,
+        name: &str,
+        before: usize,
+    ) -> Result<(Arc<Tree>, String, bool), BuildError> {
+        if let Some(folder) = self.shared.named.get(name) {
+            return Ok((folder.clone(), format!("the build context `{name}`"), true));
+        }
+        if let Some(index) = self.find_stage(name, before) {
+            if let Some(tree) = self.stage_trees.get(&index) {
+                return Ok((tree.clone(), format!("stage `{name}`"), false));
+            }
+            let result = self.stage(index)?;
+            let tree =
+                Arc::new(result.tree().map_err(|error| {
+                    place.invalid(format!("cannot read stage `{name}`: {error}"))
+                })?);
+            self.stage_trees.insert(index, tree.clone());
+            return Ok((tree, format!("stage `{name}`"), false));
+        }
+        let key = (name.to_string(), self.platform.clone());
+        if let Some(tree) = self.image_trees.get(&key) {
+            return Ok((tree.clone(), format!("the image `{name}`"), false));
+        }
+        let platform = self.platform.clone();
+        let image = self.image(place, name, &platform)?;
+        let tree = Arc::new(
+            image::tree_of(&image.layers).map_err(|source| BuildError::Image {
+                file: place.file.clone(),
+                line: place.line,
+                image: name.to_string(),
+                source,
+            })?,
+        );
+        self.image_trees.insert(key, tree.clone());
+        Ok((tree, format!("the image `{name}`"), false))
+    }
+
+    fn step(
+        &mut self,
+        place: &Place,
+        stage: &Stage,
+        step: &Step,
+        state: &mut State,
+        cmd_set: &mut bool,
+    ) -> Result<(), BuildError> {
+        let escape = self.shared.dockerfile.escape;
+        let variables = state.variables();
+        let word = |text: &str| expand(place, text, &variables, escape);
+        match step {
+            Step::Run => {
+                return Err(BuildError::NeedsEngine {
+                    file: place.file.clone(),
+                    line: place.line,
+                    instruction: "RUN".into(),
+                    stage: stage.label(),
+                });
+            }
+            Step::Arg(raw) => {
+                for (key, default) in name_values(raw, escape, false) {
+                    let key = word(&key)?;
+                    let value = match (self.shared.build_args.get(&key), default) {
+                        (Some(value), _) => Some(value.clone()),
+                        (None, Some(default)) => Some(word(&default)?),
+                        (None, None) => self.globals.get(&key).cloned(),
+                    };
+                    debug!(key, ?value, "stage argument");
+                    match value {
+                        Some(value) => state.args.insert(key, value),
+                        None => state.args.remove(&key),
+                    };
+                }
+            }
+            Step::Env(raw) => {
+                for (key, value) in name_values(raw, escape, true) {
+                    let value = word(value.as_deref().unwrap_or(""))?;
+                    state.config.set_env(&word(&key)?, &value);
+                }
+            }
+            Step::Label(raw) => {
+                for (key, value) in name_values(raw, escape, true) {
+                    let value = word(value.as_deref().unwrap_or(""))?;
+                    state.config.set_label(&word(&key)?, &value);
+                }
+            }
+            Step::Copy(spec) => self.copy(place, stage, spec, state, &variables, false)?,
+            Step::Add(spec) => self.copy(place, stage, spec, state, &variables, true)?,
+            Step::Workdir(raw) => {
+                let path = word(raw)?;
+                let path = if path.starts_with('/') {
+                    clean(&path)
+                } else {
+                    clean(&format!(
+                        "{}/{path}",
+                        state.config.string("WorkingDir").unwrap_or("/")
+                    ))
+                };
+                state.config.set_string("WorkingDir", &format!("/{path}"));
+                if !path.is_empty() && state.known.get(&path).is_none() {
+                    let mut layer = Tree::new();
+                    layer.insert(&path, Node::directory(0o755));
+                    for (parent, node) in state.known.entries() {
+                        if path.starts_with(&format!("{parent}/")) && node.is_directory() {
+                            layer.insert(parent, node.clone());
+                        }
+                    }
+                    state.known.overlay(&layer);
+                    state.layers.push(PendingLayer::Built(Arc::new(layer)));
+                }
+            }
+            Step::User(raw) => state.config.set_string("User", &word(raw)?),
+            Step::Expose(raw) => {
+                for text in raw {
+                    for port in word(text)?.split_whitespace() {
+                        for port in ports(port)
+                            .map_err(|reason| place.invalid(format!("`EXPOSE` {reason}")))?
+                        {
+                            state.config.expose(&port);
+                        }
+                    }
+                }
+            }
+            Step::Cmd(command) => {
+                let command = command_line(command, &state.config);
+                state.config.set_strings("Cmd", &command);
+                *cmd_set = true;
+            }
+            Step::Entrypoint(command) => {
+                let command = command_line(command, &state.config);
+                state.config.set_strings("Entrypoint", &command);
+                if !*cmd_set {
+                    state.config.remove("Cmd");
+                }
+            }
+            Step::Shell(words) => state.config.set_strings("Shell", words),
+            Step::Stopsignal(raw) => state.config.set_string("StopSignal", &word(raw)?),
+            Step::Healthcheck(spec) => {
+                let value = healthcheck(place, spec, &state.config)?;
+                state.config.set_value("Healthcheck", value);
+            }
+            Step::Volume(raw) => {
+                for text in raw {
+                    state.config.add_volume(&word(text)?);
+                }
+            }
+            Step::Onbuild(text) => state.config.add_trigger(text),
+            Step::Maintainer => {}
+        }
+        Ok(())
+    }
+
+    fn copy(
+        &mut self,
+        place: &Place,
+        stage: &Stage,
+        spec: &CopySpec,
+        state: &mut State,
+        variables: &Variables,
+        is_add: bool,
+    ) -> Result<(), BuildError> {
+        let escape = self.shared.dockerfile.escape;
+        let word = |text: &str| expand(place, text, variables, escape);
+        let instruction = if is_add { "ADD" } else { "COPY" };
+        let mut options = CopyOptions {
+            extract: is_add,
+            from_context: true,
+            ..CopyOptions::default()
+        };
+        let mut from = None;
+        for (flag, value) in &spec.flags {
+            let value = value.as_deref().map(word).transpose()?;
+            match (flag.as_str(), value) {
+                ("from", Some(value)) => from = Some(value),
+                ("chmod", Some(value)) => {
+                    let mode = u32::from_str_radix(&value, 8)
+                        .ok()
+                        .filter(|mode| *mode <= 0o7777)
+                        .ok_or_else(|| {
+                            place.invalid(format!("`--chmod={value}` is not an octal mode"))
+                        })?;
+                    options.chmod = Some(mode);
+                }
+                ("chown", Some(value)) => options.chown = Some(owner(place, &value)?),
+                ("link", _) => {}
+                (other, _) => {
+                    return Err(place.unsupported(format!("`{instruction} --{other}`")));
+                }
+            }
+        }
+        let (source, origin) = match &from {
+            Some(name) => {
+                let (tree, origin, from_context) = self.copy_source(place, name, stage.index)?;
+                options.from_context = from_context;
+                (tree, origin)
+            }
+            None => (self.shared.context.clone(), "the build context".to_string()),
+        };
+        let destination_text = word(&spec.destination)?;
+        let destination_path = if destination_text.starts_with('/') {
+            destination_text.clone()
+        } else {
+            let workdir = state.config.string("WorkingDir").unwrap_or("/");
+            format!("{}/{destination_text}", workdir.trim_end_matches('/'))
+        };
+        let destination = Destination {
+            path: destination_path,
+            existing: &state.known,
+        };
+        let mut layer = CopyLayer::new();
+        let mut patterns = Vec::new();
+        for source_spec in &spec.sources {
+            match source_spec {
+                SourceSpec::Path(raw) => {
+                    let path = word(raw)?;
+                    if path.contains("://") || path.starts_with("git@") {
+                        // TODO(build): fetch `ADD` URLs and Git repositories, checking `--checksum`.
+                        return Err(
+                            place.unsupported(format!("`{instruction}` of the URL `{path}`"))
+                        );
+                    }
+                    patterns.push(path);
+                }
+                SourceSpec::HereDoc {
+                    name,
+                    content,
+                    expand,
+                } => {
+                    let content = if *expand {
+                        expand_word(content, variables, escape, Quotes::Keep)
+                            .map_err(|reason| place.invalid(reason))?
+                    } else {
+                        content.clone()
+                    };
+                    layer.inline(name, content, &destination, &options);
+                }
+            }
+        }
+        if !patterns.is_empty() {
+            layer.copy(place, &source, &origin, &patterns, &destination, &options)?;
+        }
+        let entries = layer.finish(&state.known);
+        state.known.overlay(&entries);
+        state.layers.push(PendingLayer::Built(Arc::new(entries)));
+        Ok(())
+    }
+}
+
+/// A stage being built.
+struct State {
+    layers: Vec<PendingLayer>,
+    config: Config,
+    known: Tree,
+    args: Variables,
+}
+
+impl State {
+    fn new(layers: Vec<PendingLayer>, config: Config, known: Tree) -> State {
+        State {
+            layers,
+            config,
+            known,
+            args: Variables::new(),
+        }
+    }
+
+    /// Arguments overlaid by the environment, which wins, as in Docker.
+    fn variables(&self) -> Variables {
+        let mut variables = self.args.clone();
+        variables.extend(self.config.env());
+        variables
+    }
+}
+
+fn expand(
+    place: &Place,
+    text: &str,
+    variables: &Variables,
+    escape: char,
+) -> Result<String, BuildError> {
+    expand_word(text, variables, escape, Quotes::Remove).map_err(|reason| place.invalid(reason))
+}
+
+/// A numeric `--chown=UID[:GID]`; a lone UID is also the GID, as in Docker.
+fn owner(place: &Place, text: &str) -> Result<(u64, u64), BuildError> {
+    let id = |part: &str| match part {
+        "root" => Some(0),
+        other => other.parse::<u64>().ok(),
+    };
+    let (user, group) = text.split_once(':').unwrap_or((text, text));
+    match (id(user), id(group)) {
+        (Some(uid), Some(gid)) => Ok((uid, gid)),
+        // TODO(build): look user and group names up in the stage's /etc/passwd and /etc/group.
+        _ => Err(place.unsupported(format!("`--chown={text}` with names (use numeric ids)"))),
+    }
+}
+
+fn command_line(command: &CommandSpec, config: &Config) -> Vec<String> {
+    match command {
+        CommandSpec::Exec(words) => words.clone(),
+        CommandSpec::Shell(text) => {
+            let mut line = config.shell();
+            line.push(text.clone());
+            line
+        }
+    }
+}
+
+fn healthcheck(
+    place: &Place,
+    spec: &HealthcheckSpec,
+    config: &Config,
+) -> Result<serde_json::Value, BuildError> {
+    let Some(command) = &spec.command else {
+        return Ok(json!({"Test": ["NONE"]}));
+    };
+    let test: Vec<String> = match command {
+        CommandSpec::Exec(words) => std::iter::once("CMD".to_string())
+            .chain(words.iter().cloned())
+            .collect(),
+        CommandSpec::Shell(text) => vec!["CMD-SHELL".into(), text.clone()],
+    };
+    let _ = config;
+    let mut value = json!({ "Test": test });
+    for (flag, text) in &spec.flags {
+        let text = text.clone().unwrap_or_default();
+        let field = match flag.as_str() {
+            "interval" => "Interval",
+            "timeout" => "Timeout",
+            "start-period" => "StartPeriod",
+            "start-interval" => "StartInterval",
+            "retries" => {
+                let retries: u64 = text
+                    .parse()
+                    .map_err(|_| place.invalid(format!("`--retries={text}` is not a number")))?;
+                value["Retries"] = json!(retries);
+                continue;
+            }
+            other => return Err(place.invalid(format!("`HEALTHCHECK` has no flag `--{other}`"))),
+        };
+        let nanoseconds = parse_duration(&text)
+            .ok_or_else(|| place.invalid(format!("`--{flag}={text}` is not a duration")))?;
+        value[field] = json!(nanoseconds);
+    }
+    Ok(value)
+}

@@ -1,0 +1,285 @@
+//! A file system in memory: the build context, a stage's result or an image's layers, as
+//! `COPY` reads them. File content stays on disk until a layer needs it.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// Where a file's bytes are.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Content {
+    /// A file on disk, read when a layer is made.
+    Disk(PathBuf),
+    /// Bytes in memory.
+    Memory(Arc<Vec<u8>>),
+}
+
+impl Content {
+    /// The bytes.
+    pub fn read(&self) -> std::io::Result<Vec<u8>> {
+        match self {
+            Content::Disk(path) => Ok(fs_err::read(path)?),
+            Content::Memory(bytes) => Ok(bytes.as_ref().clone()),
+        }
+    }
+
+    /// The first bytes, up to `limit`.
+    pub fn head(&self, limit: usize) -> std::io::Result<Vec<u8>> {
+        match self {
+            Content::Disk(path) => {
+                let mut bytes = Vec::with_capacity(limit);
+                fs_err::File::open(path)?
+                    .take(limit as u64)
+                    .read_to_end(&mut bytes)?;
+                Ok(bytes)
+            }
+            Content::Memory(bytes) => Ok(bytes[..limit.min(bytes.len())].to_vec()),
+        }
+    }
+}
+
+/// The type of a node.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum NodeKind {
+    /// A regular file.
+    File(Content),
+    /// A folder.
+    Directory,
+    /// A symbolic link with its target as stored.
+    Symlink(String),
+}
+
+/// A file, folder or link with its owner and permission bits.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Node {
+    /// Its type.
+    pub kind: NodeKind,
+    /// Permission bits, `0o7777` at most.
+    pub mode: u32,
+    /// Owner.
+    pub uid: u64,
+    /// Group.
+    pub gid: u64,
+}
+
+impl Node {
+    /// A folder owned by root.
+    pub fn directory(mode: u32) -> Node {
+        Node {
+            kind: NodeKind::Directory,
+            mode,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    /// Whether it is a folder.
+    pub fn is_directory(&self) -> bool {
+        self.kind == NodeKind::Directory
+    }
+}
+
+/// Paths (clean, relative, `/`-separated) to nodes; the root itself is implied.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Tree {
+    nodes: BTreeMap<String, Node>,
+}
+
+/// Cleans a path inside a tree: no leading `/`, no `.` parts, `..` resolved without leaving
+/// the root.
+pub(crate) fn clean(path: &str) -> String {
+    let mut parts: Vec<&str> = Vec::new();
+    for part in path.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => {
+                parts.pop();
+            }
+            other => parts.push(other),
+        }
+    }
+    parts.join("/")
+}
+
+/// `parent/name`, or `name` at the root.
+pub(crate) fn join(parent: &str, name: &str) -> String {
+    clean(&format!("{parent}/{name}"))
+}
+
+impl Tree {
+    /// An empty tree.
+    pub fn new() -> Tree {
+        Tree::default()
+    }
+
+    /// How many entries it has.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Sets `path` to `node`, adding missing parent folders (0755, root), and replacing what
+    /// was beneath `path` when it stops being a folder.
+    pub fn insert(&mut self, path: &str, node: Node) {
+        let path = clean(path);
+        if path.is_empty() {
+            return;
+        }
+        let mut parent = String::new();
+        let parts: Vec<&str> = path.split('/').collect();
+        for part in &parts[..parts.len() - 1] {
+            if !parent.is_empty() {
+                parent.push('/');
+            }
+            parent.push_str(part);
+            match self.nodes.get(&parent) {
+                Some(existing) if existing.is_directory() => {}
+                _ => {
+                    self.nodes.insert(parent.clone(), Node::directory(0o755));
+                }
+            }
+        }
+        if !node.is_directory() {
+            self.remove_beneath(&path);
+        }
+        self.nodes.insert(path, node);
+    }
+
+    /// The node at `path`, without following links.
+    pub fn get(&self, path: &str) -> Option<&Node> {
+        self.nodes.get(&clean(path))
+    }
+
+    /// Removes `path` and everything beneath it.
+    pub fn remove(&mut self, path: &str) {
+        let path = clean(path);
+        self.remove_beneath(&path);
+        self.nodes.remove(&path);
+    }
+
+    /// Removes everything beneath `path`, keeping `path`.
+    pub fn remove_beneath(&mut self, path: &str) {
+        let beneath: Vec<String> = self.beneath(path).map(|(p, _)| p.to_string()).collect();
+        for path in beneath {
+            self.nodes.remove(&path);
+        }
+    }
+
+    /// Every entry beneath the folder `path` (the whole tree for the root), in path order.
+    pub fn beneath<'a>(&'a self, path: &str) -> Box<dyn Iterator<Item = (&'a str, &'a Node)> + 'a> {
+        let path = clean(path);
+        if path.is_empty() {
+            return Box::new(self.nodes.iter().map(|(p, n)| (p.as_str(), n)));
+        }
+        // `/` sorts just before `0`, so the children of `a` are the keys from `a/` to `a0`.
+        let start = format!("{path}/");
+        let end = format!("{path}0");
+        Box::new(self.nodes.range(start..end).map(|(p, n)| (p.as_str(), n)))
+    }
+
+    /// Every entry, in path order.
+    pub fn entries(&self) -> impl Iterator<Item = (&str, &Node)> {
+        self.nodes.iter().map(|(p, n)| (p.as_str(), n))
+    }
+
+    /// Applies `other` on top, as a layer: its entries replace these.
+    pub fn overlay(&mut self, other: &Tree) {
+        for (path, node) in other.entries() {
+            self.insert(path, node.clone());
+        }
+    }
+
+    /// `path` with every symbolic link on the way followed inside the tree (absolute targets
+    /// from the tree's root); `None` when it leads nowhere or loops.
+    pub fn resolve(&self, path: &str) -> Option<String> {
+        let mut pending: Vec<String> = clean(path).split('/').rev().map(str::to_string).collect();
+        let mut current = String::new();
+        let mut hops = 0;
+        while let Some(part) = pending.pop() {
+            if part.is_empty() {
+                continue;
+            }
+            let next = join(&current, &part);
+            match self.nodes.get(&next).map(|n| &n.kind) {
+                Some(NodeKind::Symlink(target)) => {
+                    hops += 1;
+                    if hops > 40 {
+                        return None;
+                    }
+                    if target.starts_with('/') {
+                        current.clear();
+                    }
+                    for piece in target.split('/').rev() {
+                        if piece == ".." {
+                            pending.push("..".into());
+                        } else {
+                            pending.push(piece.to_string());
+                        }
+                    }
+                }
+                Some(_) => current = next,
+                None if part == ".." => current = clean(&format!("{current}/..")),
+                None => return None,
+            }
+        }
+        Some(current)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file(text: &str) -> Node {
+        Node {
+            kind: NodeKind::File(Content::Memory(Arc::new(text.as_bytes().to_vec()))),
+            mode: 0o644,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    fn link(target: &str) -> Node {
+        Node {
+            kind: NodeKind::Symlink(target.into()),
+            mode: 0o777,
+            uid: 0,
+            gid: 0,
+        }
+    }
+
+    #[test]
+    fn parents_are_added_and_beneath_lists_descendants_only() {
+        let mut tree = Tree::new();
+        tree.insert("/a/b/c.txt", file("c"));
+        tree.insert("a0", file("x"));
+        tree.insert("a.txt", file("y"));
+        let paths: Vec<&str> = tree.beneath("a").map(|(p, _)| p).collect();
+        assert_eq!(paths, vec!["a/b", "a/b/c.txt"]);
+        assert!(tree.get("a").unwrap().is_directory());
+    }
+
+    #[test]
+    fn a_file_replacing_a_folder_removes_its_content() {
+        let mut tree = Tree::new();
+        tree.insert("a/b", file("b"));
+        tree.insert("a", file("a"));
+        assert_eq!(tree.entries().count(), 1);
+    }
+
+    #[test]
+    fn links_are_followed_inside_the_tree() {
+        let mut tree = Tree::new();
+        tree.insert("real/file", file("f"));
+        tree.insert("rel", link("real"));
+        tree.insert("abs", link("/real/file"));
+        tree.insert("up/link", link("../real"));
+        tree.insert("loop", link("loop"));
+        assert_eq!(tree.resolve("rel/file").as_deref(), Some("real/file"));
+        assert_eq!(tree.resolve("abs").as_deref(), Some("real/file"));
+        assert_eq!(tree.resolve("up/link/file").as_deref(), Some("real/file"));
+        assert_eq!(tree.resolve("loop"), None);
+        assert_eq!(tree.resolve("missing"), None);
+        assert_eq!(tree.resolve("/").as_deref(), Some(""));
+    }
+}

@@ -1,0 +1,340 @@
+//! The install root: one folder per extension, each a link to a versioned folder that is
+//! switched atomically.
+
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use extkit_oci::ImageReference;
+use serde::{Deserialize, Serialize};
+use tracing::debug;
+
+use crate::stage::write_plan;
+use crate::{InstallError, Plan};
+
+/// Where versioned folders live, under the root.
+const VERSIONS: &str = ".versions";
+/// Where lock files live, under the root.
+const LOCKS: &str = ".locks";
+
+/// The folder name Desktop uses for an extension: its repository path without the registry
+/// host, `/` replaced by `_` (`docker.io/acme/my-ext` → `acme_my-ext`).
+pub fn folder_name(reference: &ImageReference) -> String {
+    reference.repository().replace('/', "_")
+}
+
+/// `install.json`: where an installed extension came from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstallRecord {
+    /// The reference it was installed from.
+    pub reference: String,
+    /// The full repository name (registry and path), to tell apart same-named extensions.
+    pub repository: String,
+    /// The digest of the image's root.
+    pub digest: String,
+    /// The variant installed.
+    pub platform: String,
+    /// The host installed for.
+    pub host: String,
+    /// When, RFC 3339 in UTC.
+    pub installed_at: String,
+}
+
+/// One installed extension.
+#[derive(Clone, Debug)]
+pub struct Installed {
+    /// Its folder name.
+    pub name: String,
+    /// Its folder (the link to the current version).
+    pub path: PathBuf,
+    /// Its `install.json`.
+    pub record: InstallRecord,
+}
+
+/// A folder holding installed extensions.
+#[derive(Clone, Debug)]
+pub struct InstallRoot {
+    root: PathBuf,
+}
+
+impl InstallRoot {
+    /// The root at `path`.
+    pub fn at(path: impl Into<PathBuf>) -> Self {
+        InstallRoot { root: path.into() }
+    }
+
+    /// The default root: `extensions/` in extkit's data folder (never Docker Desktop's own
+    /// folder, which Desktop manages).
+    pub fn open_default() -> Result<Self, InstallError> {
+        Ok(InstallRoot::at(
+            extkit_oci::transport::data_folder()?.join("extensions"),
+        ))
+    }
+
+    /// The root folder.
+    pub fn path(&self) -> &Path {
+        &self.root
+    }
+
+    /// Every installed extension, by name.
+    pub fn list(&self) -> Result<Vec<Installed>, InstallError> {
+        let mut installed = Vec::new();
+        if !self.root.exists() {
+            return Ok(installed);
+        }
+        for entry in fs_err::read_dir(&self.root)? {
+            let entry = entry?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') {
+                continue;
+            }
+            if let Some(found) = self.get(&name)? {
+                installed.push(found);
+            }
+        }
+        installed.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(installed)
+    }
+
+    /// The installed extension named `name`, if any.
+    pub fn get(&self, name: &str) -> Result<Option<Installed>, InstallError> {
+        let path = self.root.join(name);
+        let record_path = path.join("install.json");
+        let bytes = match fs_err::read(&record_path) {
+            Ok(bytes) => bytes,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+            Err(error) => return Err(error.into()),
+        };
+        let record: InstallRecord = serde_json::from_slice(&bytes).map_err(|error| {
+            io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("`{}` is malformed: {error}", record_path.display()),
+            )
+        })?;
+        Ok(Some(Installed {
+            name: name.to_string(),
+            path,
+            record,
+        }))
+    }
+
+    /// Installs `plan` under `name`. With `replace`, an installed extension of the same
+    /// repository is replaced (an update); otherwise it is refused.
+    pub fn install(
+        &self,
+        name: &str,
+        repository: &str,
+        plan: &Plan,
+        replace: bool,
+    ) -> Result<Installed, InstallError> {
+        let _lock = self.lock(name)?;
+        self.clean_leftovers(name)?;
+
+        if let Some(existing) = self.get(name)? {
+            if existing.record.repository != repository {
+                return Err(InstallError::NameTaken {
+                    name: name.to_string(),
+                    installed: existing.record.repository,
+                    wanted: repository.to_string(),
+                });
+            }
+            if !replace {
+                return Err(InstallError::AlreadyInstalled {
+                    name: name.to_string(),
+                    reference: existing.record.reference,
+                });
+            }
+        }
+
+        // Write the new version beside the old one, then switch the name to it.
+        let versions = self.root.join(VERSIONS).join(name);
+        fs_err::create_dir_all(&versions)?;
+        let staging = tempfile::Builder::new()
+            .prefix(".staging-")
+            .tempdir_in(&versions)?;
+        let record = InstallRecord {
+            reference: plan.reference.clone(),
+            repository: repository.to_string(),
+            digest: plan.digest.to_string(),
+            platform: plan.platform.to_string(),
+            host: plan.host.to_string(),
+            installed_at: now_rfc3339(),
+        };
+        write_plan(staging.path(), plan, &record, name)?;
+        extkit_oci::pause_point("install-staged");
+
+        let version = format!("{}-{}", plan.digest.short(), unique_suffix());
+        let final_folder = versions.join(&version);
+        fs_err::rename(staging.keep(), &final_folder)?;
+        self.switch(name, &Path::new(VERSIONS).join(name).join(&version))?;
+        extkit_oci::pause_point("install-switched");
+        self.clean_leftovers(name)?;
+        debug!(name, version, "installed");
+        Ok(self.get(name)?.expect("the switch just named it"))
+    }
+
+    /// Removes the installed extension `name`.
+    pub fn remove(&self, name: &str) -> Result<Installed, InstallError> {
+        let _lock = self.lock(name)?;
+        let Some(installed) = self.get(name)? else {
+            return Err(InstallError::NotInstalled {
+                name: name.to_string(),
+                root: self.root.clone(),
+            });
+        };
+        // The name goes first, so a crash leaves no half-removed extension visible.
+        remove_link(&self.root.join(name))?;
+        let versions = self.root.join(VERSIONS).join(name);
+        if versions.exists() {
+            fs_err::remove_dir_all(&versions)?;
+        }
+        Ok(installed)
+    }
+
+    /// Points `name` at `target` (relative to the root) in one atomic step: a new link is
+    /// made under a temporary name and renamed over the old one.
+    fn switch(&self, name: &str, target: &Path) -> Result<(), InstallError> {
+        let temporary = self.root.join(format!(".link-{name}-{}", unique_suffix()));
+        make_link(target, &temporary)?;
+        if let Err(error) = replace_link(&temporary, &self.root.join(name)) {
+            let _ = remove_link(&temporary);
+            return Err(error.into());
+        }
+        Ok(())
+    }
+
+    /// Removes what interrupted runs left: staging folders, versions no name points at, and
+    /// temporary links.
+    fn clean_leftovers(&self, name: &str) -> Result<(), InstallError> {
+        let current = fs_err::read_link(self.root.join(name)).ok();
+        let versions = self.root.join(VERSIONS).join(name);
+        if versions.exists() {
+            for entry in fs_err::read_dir(&versions)? {
+                let entry = entry?;
+                let relative = Path::new(VERSIONS).join(name).join(entry.file_name());
+                if current.as_deref() != Some(relative.as_path()) {
+                    debug!(path = %entry.path().display(), "removing a leftover of an earlier run");
+                    fs_err::remove_dir_all(entry.path())?;
+                }
+            }
+        }
+        for entry in fs_err::read_dir(&self.root)? {
+            let entry = entry?;
+            let file_name = entry.file_name().to_string_lossy().into_owned();
+            if file_name.starts_with(&format!(".link-{name}-")) {
+                remove_link(&entry.path())?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes the lock of extension `name`, so one command at a time changes it.
+    fn lock(&self, name: &str) -> Result<File, InstallError> {
+        let folder = self.root.join(LOCKS);
+        fs_err::create_dir_all(&folder)?;
+        let file: File = fs_err::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(folder.join(format!("{name}.lock")))?
+            .into();
+        file.lock()?;
+        Ok(file)
+    }
+}
+
+#[cfg(unix)]
+fn make_link(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::unix::fs::symlink(target, link)
+}
+
+// TODO(install): on Windows, making a directory link needs Developer Mode or administrator
+// rights; a junction (which needs neither) would be the better choice there.
+#[cfg(windows)]
+fn make_link(target: &Path, link: &Path) -> io::Result<()> {
+    std::os::windows::fs::symlink_dir(target, link)
+}
+
+/// Renames a link over another: atomic on Unix, where `rename` replaces the target.
+fn replace_link(from: &Path, to: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    if to.exists() {
+        // TODO(install): Windows cannot rename a link over another; this gap is not atomic.
+        remove_link(to)?;
+    }
+    fs_err::rename(from, to)
+}
+
+fn remove_link(path: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        return fs_err::remove_dir(path).or_else(|_| fs_err::remove_file(path));
+    }
+    #[cfg(not(windows))]
+    fs_err::remove_file(path)
+}
+
+/// A suffix that makes names unique between runs: the process id and the time.
+fn unique_suffix() -> String {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    format!("{}-{nanos}", std::process::id())
+}
+
+/// The current time as RFC 3339 in UTC, to the second.
+fn now_rfc3339() -> String {
+    let seconds = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or_default();
+    rfc3339(seconds)
+}
+
+/// Formats seconds since 1970 as `YYYY-MM-DDTHH:MM:SSZ` (days to civil date, proleptic
+/// Gregorian).
+fn rfc3339(seconds: u64) -> String {
+    let days = (seconds / 86_400) as i64;
+    let time = seconds % 86_400;
+    let shifted = days + 719_468;
+    let era = shifted.div_euclid(146_097);
+    let day_of_era = shifted.rem_euclid(146_097);
+    let year_of_era =
+        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let month_index = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
+    let month = if month_index < 10 {
+        month_index + 3
+    } else {
+        month_index - 9
+    };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
+        time / 3600,
+        time % 3600 / 60,
+        time % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn folder_names_drop_the_registry() {
+        let name = |text: &str| folder_name(&text.parse().unwrap());
+        assert_eq!(name("docker.io/acme/my-ext:1"), "acme_my-ext");
+        assert_eq!(name("127.0.0.1:5000/a/b"), "a_b");
+        assert_eq!(name("alpine"), "library_alpine");
+    }
+
+    #[test]
+    fn times_format_as_rfc3339() {
+        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
+        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
+        assert_eq!(rfc3339(1_796_334_245), "2026-12-03T21:44:05Z");
+    }
+}

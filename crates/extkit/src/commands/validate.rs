@@ -1,0 +1,190 @@
+//! `extkit validate`: the rules, the findings and the Desktop matrix.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use extkit_extension::{Options, Report, Runs, Severity, collect_facts, wanted_files};
+use extkit_oci::transport::Location;
+use serde_json::json;
+
+use super::{RegistrySettings, open_image};
+use crate::cli::{OutputFormat, ValidateArgs};
+use crate::output::{Printer, plain_table, render_table};
+
+pub fn run(
+    args: &ValidateArgs,
+    printer: Printer,
+    settings: &RegistrySettings,
+) -> anyhow::Result<ExitCode> {
+    if args.list_rules {
+        return list_rules(printer);
+    }
+    let text = args
+        .image
+        .as_deref()
+        .expect("clap requires IMAGE without --list-rules");
+    let options = Options {
+        marketplace: args.marketplace,
+        sdk_version: args.sdk_version.clone(),
+    };
+
+    let report = if Path::new(text).is_file() {
+        let bytes = fs_err::read(text)?;
+        extkit_extension::validate_metadata_file(text, &bytes, &options)
+    } else {
+        let (location, source) = open_image(text, settings)?;
+        let facts = collect_facts(source.as_ref(), tag_of(&location).as_deref(), &wanted_files)?;
+        extkit_extension::validate(&facts, &options)
+    };
+
+    match printer.format {
+        OutputFormat::Json => printer.json(&serde_json::to_value(&report)?)?,
+        OutputFormat::Table => printer.data(&render_report(&report))?,
+    }
+    Ok(if report.ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
+    })
+}
+
+/// The tag the image was named by, for the semver-tag rule and the version `ls` shows.
+pub(super) fn tag_of(location: &Location) -> Option<String> {
+    match location {
+        Location::Oci { tag, .. } | Location::OciArchive { tag, .. } => tag.clone(),
+        Location::DockerArchive { reference, .. } => {
+            reference.as_ref().and_then(|r| r.tag().map(str::to_string))
+        }
+        Location::Store(reference) | Location::Registry(reference) | Location::Named(reference) => {
+            reference.tag().map(str::to_string)
+        }
+    }
+}
+
+fn list_rules(printer: Printer) -> anyhow::Result<ExitCode> {
+    let rules = extkit_extension::rules();
+    match printer.format {
+        OutputFormat::Json => {
+            let entries: Vec<_> = rules
+                .iter()
+                .map(|rule| {
+                    json!({
+                        "id": rule.id,
+                        "severity": rule.severity,
+                        "marketplace_only": rule.marketplace_only,
+                        "summary": rule.summary,
+                    })
+                })
+                .collect();
+            printer.json(&serde_json::Value::Array(entries))?;
+        }
+        OutputFormat::Table => {
+            let mut table = plain_table(&["RULE", "SEVERITY", "CHECKS"]);
+            for rule in rules {
+                let severity = match (rule.severity, rule.marketplace_only) {
+                    (_, true) => "marketplace".to_string(),
+                    (Severity::Error, false) => "error".to_string(),
+                    (Severity::Warning, false) => "warning".to_string(),
+                };
+                table.add_row(vec![
+                    rule.id.to_string(),
+                    severity,
+                    rule.summary.to_string(),
+                ]);
+            }
+            printer.data(&render_table(&table))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Findings as `error[rule] platform path: message` with an indented hint, then the matrix,
+/// then a one-line verdict.
+fn render_report(report: &Report) -> String {
+    let mut text = String::new();
+    match &report.digest {
+        Some(digest) => text.push_str(&format!("{} ({digest})\n\n", report.reference)),
+        None => text.push_str(&format!("{}\n\n", report.reference)),
+    }
+
+    for finding in &report.findings {
+        let severity = match finding.severity {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        };
+        let mut place = Vec::new();
+        if let Some(platform) = &finding.platform {
+            place.push(platform.as_str());
+        }
+        if let Some(path) = &finding.path {
+            place.push(path.as_str());
+        }
+        let place = if place.is_empty() {
+            String::new()
+        } else {
+            format!(" {}", place.join(" "))
+        };
+        text.push_str(&format!(
+            "{severity}[{}]{place}: {}\n",
+            finding.rule, finding.message
+        ));
+        if let Some(hint) = &finding.hint {
+            text.push_str(&format!("  hint: {hint}\n"));
+        }
+    }
+    if !report.findings.is_empty() {
+        text.push('\n');
+    }
+
+    if !report.matrix.is_empty() {
+        let mut table = plain_table(&["DESKTOP USER", "PULLS", "HOST BINARIES"]);
+        for row in &report.matrix {
+            let binaries = match &row.platform {
+                None => "cannot install".to_string(),
+                Some(_) if row.binaries.is_empty() => "-".to_string(),
+                Some(_) => row
+                    .binaries
+                    .iter()
+                    .map(|binary| {
+                        let runs = match binary.runs {
+                            Runs::Native => "native",
+                            Runs::Emulated => "emulated",
+                            Runs::No => "does not run",
+                        };
+                        format!("{} ({runs})", binary.name)
+                    })
+                    .collect::<Vec<_>>()
+                    .join(", "),
+            };
+            table.add_row(vec![
+                row.host.clone(),
+                row.platform.clone().unwrap_or_else(|| "-".into()),
+                binaries,
+            ]);
+        }
+        text.push_str(&render_table(&table));
+        text.push('\n');
+    }
+
+    let errors = report
+        .findings
+        .iter()
+        .filter(|f| matches!(f.severity, Severity::Error))
+        .count();
+    let warnings = report.findings.len() - errors;
+    let verdict = if report.ok { "valid" } else { "invalid" };
+    text.push_str(&format!(
+        "{verdict}: {} and {}\n",
+        plural(errors, "error"),
+        plural(warnings, "warning")
+    ));
+    text
+}
+
+fn plural(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
