@@ -311,6 +311,31 @@ fn bad_input_exits_2_with_a_hint() {
 }
 
 #[test]
+fn a_metadata_file_that_does_not_exist_is_named_as_missing() {
+    for missing in [
+        "/nonexistent/metadata.json",
+        "./metadata.json",
+        "ext/metadata.json",
+    ] {
+        let scratch = tempfile::tempdir().unwrap();
+        let output = extkit()
+            .current_dir(scratch.path())
+            .args(["validate", missing])
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            format!(
+                "error: `{missing}` does not exist\n\
+                 hint: give the path of a metadata.json file, or an image such as `oci:DIR:TAG` \
+                 or `docker://REGISTRY/NAME:TAG`\n"
+            )
+        );
+    }
+}
+
+#[test]
 fn list_rules_names_every_required_rule() {
     let output = extkit()
         .args(["validate", "--list-rules", "--format", "json"])

@@ -29,7 +29,8 @@ pub(crate) fn check(metadata: &Metadata) -> Vec<Finding> {
                 )
                 .severity(Severity::Error)
                 .hint(format!(
-                    "write it as an absolute path, such as `{}`",
+                    "name the file by its absolute path inside the image, without `..`; \
+                     as written, Desktop would look for `{}`",
                     path.normalized
                 )),
             );

@@ -43,6 +43,17 @@ fn relative_paths_are_warnings_and_escaping_ones_errors() {
         report.findings[1].hint.as_deref(),
         Some("write it as `/darwin/hello`")
     );
+    assert_eq!(
+        report.findings[0].message,
+        "the linux host binary path `/../linux/hello` climbs out of the image with `..`"
+    );
+    assert_eq!(
+        report.findings[0].hint.as_deref(),
+        Some(
+            "name the file by its absolute path inside the image, without `..`; as written, \
+             Desktop would look for `/linux/hello`"
+        )
+    );
 }
 
 #[test]

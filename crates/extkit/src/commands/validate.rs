@@ -9,6 +9,7 @@ use serde_json::json;
 
 use super::{RegistrySettings, open_image};
 use crate::cli::{OutputFormat, ValidateArgs};
+use crate::failure::Refusal;
 use crate::output::{Printer, plain_table, render_table};
 
 pub fn run(
@@ -28,7 +29,27 @@ pub fn run(
         sdk_version: args.sdk_version.clone(),
     };
 
-    let report = if Path::new(text).is_file() {
+    // A spelling no reference can have (a path with a `.json` name or one starting with `/`
+    // or `.`) that names no file is a missing file, not a bad reference.
+    let path = Path::new(text);
+    let looks_like_path = text.starts_with(['/', '.'])
+        || path
+            .extension()
+            .is_some_and(|extension| extension == "json");
+    if looks_like_path && !path.exists() {
+        return Err(Refusal {
+            message: format!("`{text}` does not exist"),
+            hint: Some(
+                "give the path of a metadata.json file, or an image such as `oci:DIR:TAG` or \
+                 `docker://REGISTRY/NAME:TAG`"
+                    .into(),
+            ),
+            is_answer: false,
+        }
+        .into());
+    }
+
+    let report = if path.is_file() {
         let bytes = fs_err::read(text)?;
         extkit_extension::validate_metadata_file(text, &bytes, &options)
     } else {
