@@ -5,6 +5,7 @@ mod binary_rules;
 mod compose_rules;
 mod file_rules;
 mod host_rules;
+mod hostile;
 mod index_rules;
 mod label_rules;
 mod matrix;
