@@ -5,6 +5,13 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 const AFTER_HELP: &str = "\
+Examples:
+  extkit init my-ext --name acme/my-ext        start a new extension
+  extkit build my-ext -t acme/my-ext:1.0.0     build linux/amd64 and linux/arm64, then validate
+  extkit validate acme/my-ext:1.0.0            what each Docker Desktop user would get
+  extkit install acme/my-ext:1.0.0 --host darwin/arm64 --root /tmp/ext
+  extkit copy acme/my-ext:1.0.0 docker://registry.example.com/acme/my-ext:1.0.0
+
 Images are named in skopeo's syntax:
   oci:DIR[:TAG]               an OCI image layout folder
   oci-archive:FILE[:TAG]      an OCI image layout in a tar file
@@ -12,7 +19,10 @@ Images are named in skopeo's syntax:
   docker://REF                a registry
 
 Exit codes: 0 success, 1 the answer is no (validation failed, platform missing), 2 the command
-could not run.";
+could not run.
+
+Run `extkit help COMMAND` for a command's options and examples, and `extkit completions SHELL`
+for tab completion.";
 
 /// Build, check, publish and install multi-architecture Docker Desktop extensions.
 #[derive(Debug, Parser)]
@@ -29,6 +39,7 @@ pub struct Cli {
 
 /// Options every command understands.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Show debug logs on stderr; twice for trace logs.
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
@@ -64,6 +75,10 @@ pub enum OutputFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Start a new extension project that builds for both platforms and validates.
+    #[command(after_help = INIT_HELP)]
+    Init(InitArgs),
+
     /// Build a Dockerfile for several platforms at once, natively, reproducibly.
     #[command(after_help = BUILD_HELP)]
     Build(BuildArgs),
@@ -86,10 +101,7 @@ pub enum Command {
     Update(InstallArgs),
 
     /// List installed extensions.
-    #[command(
-        name = "ls",
-        after_help = "Exit codes: 0 listed, 2 the install root could not be read."
-    )]
+    #[command(name = "ls", after_help = LS_HELP)]
     List(RootArgs),
 
     /// Remove an installed extension.
@@ -113,12 +125,67 @@ pub enum Command {
     Rmi(RmiArgs),
 
     /// Check or clean the local store.
-    #[command(subcommand)]
+    #[command(subcommand, after_help = STORE_HELP)]
     Store(StoreCommand),
 
     /// Tell which OS and CPUs executables are really for, from their headers.
     #[command(after_help = BINFO_HELP)]
     Binfo(BinfoArgs),
+
+    /// Print a tab-completion script for a shell.
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions(CompletionsArgs),
+}
+
+const INIT_HELP: &str = "\
+Writes into DIR (created when missing; refused when not empty): a Dockerfile whose only stage
+copies files, picking per-CPU files with TARGETARCH; metadata.json; icon.svg; ui/index.html; a
+.dockerignore; and a Makefile with build-extension, validate, install-extension and
+push-extension targets (IMAGE and TAG variables; EXTKIT names the extkit binary). The labels
+hold placeholders that `extkit validate` reports as label-placeholder warnings until they are
+filled in. With --host-binary NAME, metadata.json names NAME for macOS, Linux and Windows and
+host/{amd64,arm64}/{darwin,linux,windows}/ hold placeholder scripts to replace with the real
+binaries. Prints the files written on stdout.
+
+Examples:
+  extkit init my-ext
+  extkit init my-ext --name acme/my-ext --host-binary my-cli
+  extkit init my-ext && extkit build my-ext -t my-ext:0.1.0
+  make -C my-ext push-extension IMAGE=registry.example.com/acme/my-ext TAG=0.1.0
+
+Exit codes: 0 written, 2 the folder is not empty or could not be written.";
+
+/// Arguments of `extkit init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The new project's folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+
+    /// The image name, such as `acme/my-ext` (default: the folder's name); the title is its
+    /// last part.
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+
+    /// Add a host binary of this file name for macOS, Linux and Windows, as placeholders.
+    #[arg(long, value_name = "NAME")]
+    pub host_binary: Option<String>,
+}
+
+const COMPLETIONS_HELP: &str = "\
+Examples:
+  extkit completions bash > ~/.local/share/bash-completion/completions/extkit
+  extkit completions zsh > ~/.zfunc/_extkit
+  extkit completions fish > ~/.config/fish/completions/extkit.fish
+
+Exit codes: 0 printed, 2 bad arguments.";
+
+/// Arguments of `extkit completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to write the script for.
+    #[arg(value_name = "SHELL", value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 const VALIDATE_HELP: &str = "\
@@ -176,6 +243,13 @@ Examples:
   extkit update acme/my-ext:1.1.0
 
 Exit codes: 0 updated, 1 refused, 2 the update could not run.";
+
+const LS_HELP: &str = "\
+Examples:
+  extkit ls
+  extkit ls --root /tmp/ext --format json
+
+Exit codes: 0 listed, 2 the install root could not be read.";
 
 const RM_HELP: &str = "\
 NAME is the reference the extension was installed from or its folder name.
@@ -310,15 +384,33 @@ pub struct RmiArgs {
 #[derive(Debug, Subcommand)]
 pub enum StoreCommand {
     /// Verify every blob's digest and that every image has all its blobs.
-    #[command(
-        after_help = "Exit codes: 0 the store is sound, 1 a blob is corrupt or missing, 2 the store could not be read."
-    )]
+    #[command(after_help = STORE_CHECK_HELP)]
     Check,
 
     /// Remove blobs no image needs and files left by interrupted writes.
-    #[command(after_help = "Exit codes: 0 cleaned, 2 the store could not be changed.")]
+    #[command(after_help = STORE_GC_HELP)]
     Gc,
 }
+
+const STORE_HELP: &str = "\
+Examples:
+  extkit store check
+  extkit rmi acme/ext:dev && extkit store gc
+
+Exit codes: 0 done, 1 `store check` found a corrupt or missing blob, 2 the store could not be
+read or changed.";
+
+const STORE_CHECK_HELP: &str = "\
+Examples:
+  extkit store check
+
+Exit codes: 0 the store is sound, 1 a blob is corrupt or missing, 2 the store could not be read.";
+
+const STORE_GC_HELP: &str = "\
+Examples:
+  extkit store gc
+
+Exit codes: 0 cleaned, 2 the store could not be changed.";
 
 const BINFO_HELP: &str = "\
 Formats: elf, mach-o, mach-o-universal, pe, script (#!), windows-script (.cmd, .bat, .ps1),

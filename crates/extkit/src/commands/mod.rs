@@ -2,7 +2,9 @@
 
 mod binfo;
 mod build;
+mod completions;
 mod copy;
+mod init;
 mod inspect;
 mod install;
 mod open;
@@ -20,6 +22,7 @@ use crate::output::Printer;
 pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
     let settings = RegistrySettings::new(&cli.global);
     match &cli.command {
+        Command::Init(args) => init::run(args, printer),
         Command::Build(args) => build::run(args, printer, &settings),
         Command::Inspect(args) => inspect::run(args, printer, &settings),
         Command::Binfo(args) => binfo::run(args, printer),
@@ -33,5 +36,6 @@ pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
         Command::Tag(args) => store::tag(args, printer),
         Command::Rmi(args) => store::rmi(args, printer),
         Command::Store(command) => store::maintain(command, printer),
+        Command::Completions(args) => completions::run(args, printer),
     }
 }
