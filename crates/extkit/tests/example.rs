@@ -148,3 +148,114 @@ fn buildah_builds_the_example_into_an_extension_without_warnings() {
     assert_valid_without_warnings(&home, &image);
     assert_installs_for_an_apple_silicon_mac(&home, &image, "layout");
 }
+
+/// Whether `extkit build` is wired to the native builder. Until it is, it refuses, and this
+/// pins the exact refusal.
+// TODO(init): `extkit build` still refuses while its command is being wired; once it builds,
+// this gives true and the tests that call it run the whole job.
+#[allow(clippy::print_stderr)]
+fn build_is_wired() -> bool {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = extkit()
+        .env("EXTKIT_HOME", scratch.path())
+        .arg("build")
+        .arg(common::repo_root().join("examples/hello-extension"))
+        .arg("--output")
+        .arg(format!(
+            "oci:{}:0.1.0",
+            scratch.path().join("out").display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    if stderr.starts_with("error: `extkit build` is not available yet\n") {
+        assert_eq!(output.status.code(), Some(2));
+        eprintln!("skipped: `extkit build` is not wired yet (TODO(init))");
+        return false;
+    }
+    true
+}
+
+/// The commands of the README's first block that run extkit, as argument lists: each line's
+/// `cargo run --locked -p extkit -- ` commands, split at `&&`, with `"$(mktemp -d)"` replaced by
+/// `scratch`.
+fn readme_commands(scratch: &Path) -> Vec<Vec<String>> {
+    let readme = std::fs::read_to_string(repo_root().join("README.md")).unwrap();
+    let block = readme
+        .split("```sh\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```").next())
+        .expect("the README starts with a sh block");
+    let prefix = "cargo run --locked -p extkit -- ";
+    let scratch = scratch.display().to_string();
+    block
+        .lines()
+        .filter(|line| line.starts_with(prefix))
+        .flat_map(|line| line.split(" && "))
+        .map(|command| {
+            command
+                .strip_prefix(prefix)
+                .unwrap_or_else(|| panic!("`{command}` is not a cargo run of extkit"))
+                .replace("\"$(mktemp -d)\"", &scratch)
+                .split_whitespace()
+                .map(str::to_string)
+                .collect()
+        })
+        .collect()
+}
+
+#[test]
+fn the_readme_first_command_builds_validates_and_installs_the_example() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    let commands = readme_commands(&root);
+    let shown: Vec<String> = commands.iter().map(|args| args.join(" ")).collect();
+    assert_eq!(
+        shown,
+        [
+            "build examples/hello-extension -t extkit/hello-extension:0.1.0".to_string(),
+            "validate extkit/hello-extension:0.1.0".to_string(),
+            format!(
+                "install extkit/hello-extension:0.1.0 --host darwin/arm64 --root {}",
+                root.display()
+            ),
+        ]
+    );
+    if !build_is_wired() {
+        return;
+    }
+
+    // Run from the repository's root, as the README says, with a fresh data folder.
+    let home = scratch.path().join("home");
+    for args in &commands {
+        let output = extkit()
+            .current_dir(repo_root())
+            .env("EXTKIT_HOME", &home)
+            .args(args)
+            .output()
+            .unwrap();
+        let report = format!(
+            "{}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(output.status.code(), Some(0), "{args:?}:\n{report}");
+        if args[0] == "build" || args[0] == "validate" {
+            assert!(report.contains(MATRIX), "{args:?}:\n{report}");
+            assert!(
+                report.contains("valid: 0 errors and 0 warnings"),
+                "{args:?}:\n{report}"
+            );
+        }
+    }
+    let hello = std::fs::read(root.join("extkit_hello-extension/host/hello")).unwrap();
+    assert_eq!(
+        hello,
+        std::fs::read(example().join("host/arm64/darwin/hello")).unwrap()
+    );
+
+    // The same checks as for buildah's image, on the store's.
+    let image = "extkit/hello-extension:0.1.0";
+    assert_valid_without_warnings(&home, image);
+    assert_installs_for_an_apple_silicon_mac(&home, image, "extkit_hello-extension");
+}

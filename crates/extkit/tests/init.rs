@@ -3,7 +3,10 @@
 
 mod common;
 
-use common::extkit;
+use std::process::Command;
+
+use common::registry::{Mode, Registry};
+use common::{extkit, require_peer, run_peer};
 use std::path::Path;
 
 /// The files `extkit init` writes without `--host-binary`, as it lists them.
@@ -193,4 +196,136 @@ fn init_refuses_names_that_are_not_image_names() {
     );
     assert!(!scratch.path().join("My Ext").exists());
     assert!(!scratch.path().join("y").exists());
+}
+
+/// Whether `extkit build` is wired to the native builder. Until it is, it refuses, and this
+/// pins the exact refusal.
+// TODO(init): `extkit build` still refuses while its command is being wired; once it builds,
+// this gives true and the tests that call it run the whole job.
+#[allow(clippy::print_stderr)]
+fn build_is_wired() -> bool {
+    let scratch = tempfile::tempdir().unwrap();
+    let output = extkit()
+        .env("EXTKIT_HOME", scratch.path())
+        .arg("build")
+        .arg(common::repo_root().join("examples/hello-extension"))
+        .arg("--output")
+        .arg(format!(
+            "oci:{}:0.1.0",
+            scratch.path().join("out").display()
+        ))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    if stderr.starts_with("error: `extkit build` is not available yet\n") {
+        assert_eq!(output.status.code(), Some(2));
+        eprintln!("skipped: `extkit build` is not wired yet (TODO(init))");
+        return false;
+    }
+    true
+}
+
+/// The `label-placeholder` warnings of a fresh project, one line each, as validate prints them.
+const PLACEHOLDER_WARNINGS: &[&str] = &[
+    "warning[label-placeholder] com.docker.desktop.extension.icon:",
+    "warning[label-placeholder] com.docker.extension.additional-urls:",
+    "warning[label-placeholder] com.docker.extension.changelog:",
+    "warning[label-placeholder] com.docker.extension.detailed-description:",
+    "warning[label-placeholder] com.docker.extension.publisher-url:",
+    "warning[label-placeholder] com.docker.extension.screenshots:",
+    "warning[label-placeholder] org.opencontainers.image.description:",
+    "warning[label-placeholder] org.opencontainers.image.vendor:",
+];
+
+/// The finding lines (`error[…]`, `warning[…]`) of a report, without their messages.
+fn finding_heads(report: &str) -> Vec<String> {
+    report
+        .lines()
+        .filter(|line| line.starts_with("warning[") || line.starts_with("error["))
+        .map(|line| line.split_inclusive(':').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_new_project_builds_and_validates_with_placeholder_warnings_only() {
+    if !build_is_wired() {
+        return;
+    }
+    for host_binary in [None, Some("my-cli")] {
+        let scratch = tempfile::tempdir().unwrap();
+        let mut args = vec!["x"];
+        args.extend(
+            host_binary
+                .iter()
+                .flat_map(|binary| ["--host-binary", binary]),
+        );
+        let (code, _, stderr) = init(scratch.path(), &args);
+        assert_eq!(code, 0, "{stderr}");
+
+        let output = extkit()
+            .current_dir(scratch.path())
+            .env("EXTKIT_HOME", scratch.path().join("home"))
+            .args(["build", "x", "-t", "x:0.1.0"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8(output.stdout).unwrap();
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
+        let report = format!("{stdout}{stderr}");
+        assert_eq!(finding_heads(&report), PLACEHOLDER_WARNINGS, "{report}");
+        assert!(
+            report.contains("valid: 0 errors and 8 warnings"),
+            "{report}"
+        );
+    }
+}
+
+#[test]
+fn make_push_extension_pushes_both_platforms_to_a_registry() {
+    if !require_peer("make") || !require_peer("skopeo") {
+        return;
+    }
+    if !build_is_wired() {
+        return;
+    }
+    let Some(registry) = Registry::start(Mode::Plain) else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let (code, _, stderr) = init(scratch.path(), &["x", "--host-binary", "my-cli"]);
+    assert_eq!(code, 0, "{stderr}");
+
+    let image = format!("{}/x", registry.address);
+    run_peer(
+        Command::new("make")
+            .arg("-C")
+            .arg(scratch.path().join("x"))
+            .arg("push-extension")
+            .arg(format!("IMAGE={image}"))
+            .arg("TAG=0.1.0")
+            .arg(format!("EXTKIT={}", env!("CARGO_BIN_EXE_extkit")))
+            .env("EXTKIT_HOME", scratch.path().join("home"))
+            .env_remove("RUST_LOG"),
+    );
+
+    let raw = run_peer(Command::new("skopeo").args([
+        "inspect",
+        "--raw",
+        "--tls-verify=false",
+        &format!("docker://{image}:0.1.0"),
+    ]));
+    let index: serde_json::Value = serde_json::from_slice(&raw).unwrap();
+    let platforms: Vec<String> = index["manifests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| {
+            format!(
+                "{}/{}",
+                entry["platform"]["os"].as_str().unwrap(),
+                entry["platform"]["architecture"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(platforms, ["linux/amd64", "linux/arm64"]);
 }
