@@ -262,16 +262,31 @@ fn a_new_project_builds_and_validates_with_placeholder_warnings_only() {
         let (code, _, stderr) = init(scratch.path(), &args);
         assert_eq!(code, 0, "{stderr}");
 
-        let output = extkit()
+        let home = scratch.path().join("home");
+        let build = extkit()
             .current_dir(scratch.path())
-            .env("EXTKIT_HOME", scratch.path().join("home"))
+            .env("EXTKIT_HOME", &home)
             .args(["build", "x", "-t", "x:0.1.0"])
             .output()
             .unwrap();
-        let stdout = String::from_utf8(output.stdout).unwrap();
-        let stderr = String::from_utf8(output.stderr).unwrap();
-        assert_eq!(output.status.code(), Some(0), "{stdout}\n{stderr}");
-        let report = format!("{stdout}{stderr}");
+        assert_eq!(
+            build.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&build.stderr)
+        );
+
+        let output = extkit()
+            .env("EXTKIT_HOME", &home)
+            .args(["validate", "x:0.1.0"])
+            .output()
+            .unwrap();
+        let report = format!(
+            "{}{}",
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap()
+        );
+        assert_eq!(output.status.code(), Some(0), "{report}");
         assert_eq!(finding_heads(&report), PLACEHOLDER_WARNINGS, "{report}");
         assert!(
             report.contains("valid: 0 errors and 8 warnings"),
