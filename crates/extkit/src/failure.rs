@@ -17,6 +17,10 @@ pub struct Refusal {
 /// The exit code for an error: 1 when the answer is "no", 2 when the command could not run.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     for cause in error.chain() {
+        // A build that could not finish failed to run, whatever stopped it.
+        if cause.downcast_ref::<extkit_build::BuildError>().is_some() {
+            return ExitCode::from(2);
+        }
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {
             return if refusal.is_answer {
                 ExitCode::from(1)
@@ -46,6 +50,11 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
         }
         if let Some(error) = registry_error(cause) {
             return error.hint();
+        }
+        if let Some(error) = cause.downcast_ref::<extkit_build::BuildError>()
+            && let Some(hint) = error.hint()
+        {
+            return Some(hint);
         }
         if let Some(error) = cause.downcast_ref::<extkit_oci::Error>() {
             return error.hint();

@@ -121,7 +121,7 @@ fn list_rules(printer: Printer) -> anyhow::Result<ExitCode> {
 
 /// Findings as `error[rule] platform path: message` with an indented hint, then the matrix,
 /// then a one-line verdict.
-fn render_report(report: &Report) -> String {
+pub(super) fn render_report(report: &Report) -> String {
     let mut text = String::new();
     match &report.digest {
         Some(digest) => text.push_str(&format!("{} ({digest})\n\n", report.reference)),
