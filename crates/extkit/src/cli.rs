@@ -112,6 +112,14 @@ pub enum Command {
     #[command(after_help = COPY_HELP)]
     Copy(CopyArgs),
 
+    /// Send an image from the local store to a registry, with all its platforms.
+    #[command(after_help = PUSH_HELP)]
+    Push(PushArgs),
+
+    /// Fetch an image from a registry into the local store, with all its platforms.
+    #[command(after_help = PULL_HELP)]
+    Pull(PullArgs),
+
     /// List the images in the local store.
     #[command(after_help = IMAGES_HELP)]
     Images,
@@ -330,6 +338,60 @@ pub struct CopyArgs {
     pub destination: String,
 
     /// Copy only these platforms, comma-separated, such as `linux/amd64,linux/arm64`.
+    #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
+    pub platform: Vec<String>,
+}
+
+const PUSH_HELP: &str = "\
+Reads NAME from the local store (as `docker push` reads Docker's) and writes it, every platform,
+to the registry NAME names, or to DESTINATION when given. The index is sent byte for byte, so its
+digest is kept; blobs the registry already has are not sent again. Credentials come from
+Docker's config.json ($DOCKER_CONFIG, `docker login`).
+
+Examples:
+  extkit push registry.example.com/acme/my-ext:1.0.0
+  extkit push acme/my-ext:1.0.0 registry.example.com/acme/my-ext:1.0.0
+  extkit build . -t 127.0.0.1:5000/acme/my-ext:dev && extkit push 127.0.0.1:5000/acme/my-ext:dev
+
+Prints the digest written on stdout.
+
+Exit codes: 0 pushed, 2 NAME is not in the store or the push could not run.";
+
+/// Arguments of `extkit push`.
+#[derive(Debug, Args)]
+pub struct PushArgs {
+    /// An image in the local store, such as `acme/my-ext:1.0.0` or `store:acme/my-ext:1.0.0`.
+    #[arg(value_name = "NAME[:TAG]")]
+    pub name: String,
+
+    /// The registry reference to write, with or without `docker://` (default: NAME).
+    #[arg(value_name = "DESTINATION")]
+    pub destination: Option<String>,
+}
+
+const PULL_HELP: &str = "\
+Unlike `docker pull`, every platform is fetched by default and the index is kept byte for byte,
+so its digest is the registry's. The image is named in the store by its full reference
+(`acme/ext` is `docker.io/acme/ext:latest`); `--platform` stores a new index with only those
+platforms (and their attestations) and prints its digest.
+
+Examples:
+  extkit pull registry.example.com/acme/my-ext:1.0.0
+  extkit pull docker://127.0.0.1:5000/acme/my-ext:dev --platform linux/arm64
+  extkit pull acme/my-ext@sha256:4864955e443ebf91b4df501d119ce41992e0840bba4893e1592b48066c770612
+
+Prints the digest stored on stdout.
+
+Exit codes: 0 pulled, 1 a platform asked for is missing, 2 the pull could not run.";
+
+/// Arguments of `extkit pull`.
+#[derive(Debug, Args)]
+pub struct PullArgs {
+    /// The registry reference, with or without `docker://`.
+    #[arg(value_name = "REF")]
+    pub reference: String,
+
+    /// Pull only these platforms, comma-separated, such as `linux/amd64,linux/arm64`.
     #[arg(long, value_name = "PLATFORMS", value_delimiter = ',')]
     pub platform: Vec<String>,
 }

@@ -3,7 +3,7 @@
 use std::process::ExitCode;
 
 use extkit_oci::Platform;
-use extkit_oci::transport::copy_image;
+use extkit_oci::transport::{ImageDestination, ImageSource, copy_image};
 
 use super::{RegistrySettings, open_image, open_output};
 use crate::cli::CopyArgs;
@@ -14,20 +14,36 @@ pub fn run(
     printer: Printer,
     settings: &RegistrySettings,
 ) -> anyhow::Result<ExitCode> {
-    let platforms = args
-        .platform
-        .iter()
-        .map(|text| text.parse::<Platform>())
-        .collect::<Result<Vec<_>, _>>()?;
+    let platforms = parse_platforms(&args.platform)?;
     let (source_location, source) = open_image(&args.source, settings)?;
     let (_, destination) = open_output(&args.destination, settings, Some(&source_location))?;
-    let destination_name = destination.describe();
+    transfer(source.as_ref(), destination, &platforms, "copied", printer)
+}
 
-    let chosen = (!platforms.is_empty()).then_some(platforms.as_slice());
-    let report = copy_image(source.as_ref(), destination, chosen)?;
+/// Parses `--platform` values.
+pub(super) fn parse_platforms(texts: &[String]) -> anyhow::Result<Vec<Platform>> {
+    Ok(texts
+        .iter()
+        .map(|text| text.parse::<Platform>())
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+/// Copies `source` into `destination` (only `platforms` when some are given), says what was
+/// `done` on stderr and prints the digest written on stdout. `copy`, `push` and `pull` all
+/// end here.
+pub(super) fn transfer(
+    source: &dyn ImageSource,
+    destination: Box<dyn ImageDestination>,
+    platforms: &[Platform],
+    done: &str,
+    printer: Printer,
+) -> anyhow::Result<ExitCode> {
+    let destination_name = destination.describe();
+    let chosen = (!platforms.is_empty()).then_some(platforms);
+    let report = copy_image(source, destination, chosen)?;
     let digest = report.digest.expect("a finished copy names its root");
     printer.note(&format!(
-        "copied {} to {destination_name}: {} blobs written, {} already there",
+        "{done} {} to {destination_name}: {} blobs written, {} already there",
         source.describe(),
         report.blobs_written,
         report.blobs_skipped

@@ -8,6 +8,7 @@ mod init;
 mod inspect;
 mod install;
 mod open;
+mod push;
 mod store;
 mod validate;
 
@@ -32,6 +33,8 @@ pub fn run(cli: &Cli, printer: Printer) -> anyhow::Result<ExitCode> {
         Command::Update(args) => install::install(args, printer, &settings, true),
         Command::List(args) => install::list(args, printer),
         Command::Remove(args) => install::remove(args, printer),
+        Command::Push(args) => push::push(args, printer, &settings),
+        Command::Pull(args) => push::pull(args, printer, &settings),
         Command::Images => store::images(printer),
         Command::Tag(args) => store::tag(args, printer),
         Command::Rmi(args) => store::rmi(args, printer),

@@ -176,7 +176,7 @@ fn human_size(bytes: u64) -> String {
 }
 
 /// A name in the store: a bare reference or `store:REF`.
-fn store_reference(text: &str) -> anyhow::Result<ImageReference> {
+pub(super) fn store_reference(text: &str) -> anyhow::Result<ImageReference> {
     match text.parse::<Location>()? {
         Location::Named(reference) | Location::Store(reference) => Ok(reference),
         other => Err(Refusal {
