@@ -111,7 +111,27 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
             .map(|handle| handle.join().expect("a platform's build does not panic"))
             .collect()
     });
-    let planned: Vec<PlannedImage> = planned.into_iter().collect::<Result<_, _>>()?;
+    let target_label = dockerfile.stages[target].label();
+    let planned: Vec<PlannedImage> =
+        planned
+            .into_iter()
+            .collect::<Result<_, _>>()
+            .map_err(|error| match error {
+                BuildError::NeedsEngine {
+                    file,
+                    line,
+                    instruction,
+                    stage,
+                    ..
+                } => BuildError::NeedsEngine {
+                    in_target: stage == target_label,
+                    file,
+                    line,
+                    instruction,
+                    stage,
+                },
+                other => other,
+            })?;
 
     // Each distinct layer is compressed once, whichever platforms share it.
     let mut distinct: Vec<(Digest, Arc<Vec<u8>>)> = Vec::new();

@@ -1,5 +1,7 @@
 //! The build context (and named contexts): a folder read into a [`Tree`], less what its
-//! `.dockerignore` leaves out. Content stays on disk; modes are the files' own, owners root.
+//! `.dockerignore` leaves out. Content stays on disk; owners are root, and modes are kept as
+//! git keeps them (`0755` for folders and files any can execute, `0644` for other files), so
+//! the umask a checkout was made under does not change the image.
 
 use std::path::Path;
 
@@ -100,10 +102,17 @@ fn walk(
     Ok(())
 }
 
+/// The mode git would check the entry out with under umask 022: a umask only takes bits away,
+/// so this is the same whatever umask made the files. `COPY --chmod` sets any other mode.
 #[cfg(unix)]
 fn mode_of(metadata: &std::fs::Metadata) -> u32 {
     use std::os::unix::fs::PermissionsExt;
-    metadata.permissions().mode() & 0o7777
+    let executable = metadata.permissions().mode() & 0o111 != 0;
+    if metadata.is_dir() || executable {
+        0o755
+    } else {
+        0o644
+    }
 }
 
 #[cfg(not(unix))]

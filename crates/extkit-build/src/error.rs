@@ -52,6 +52,8 @@ pub enum BuildError {
         instruction: String,
         /// The stage the instruction is in, by name or number.
         stage: String,
+        /// Whether that stage is the target itself, so no `--build-context` can stand for it.
+        in_target: bool,
     },
 
     /// Something extkit does not do yet.
@@ -135,6 +137,15 @@ impl BuildError {
     /// What the user can do about the error, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {
+            BuildError::NeedsEngine {
+                stage,
+                in_target: true,
+                ..
+            } => Some(format!(
+                "the target stage `{stage}` runs it itself: move the RUN into a stage of its own, \
+                 pass that stage's output with `--build-context NAME=DIR` and `COPY --from=NAME`, \
+                 or build the whole Dockerfile with `docker buildx build` or `buildah build`"
+            )),
             BuildError::NeedsEngine { stage, .. } => Some(format!(
                 "build stage `{stage}` with a container engine and pass its output with \
                  `--build-context {stage}=DIR`, or build the whole Dockerfile with \

@@ -171,6 +171,20 @@ impl<'a> Evaluator<'a> {
     }
 
     fn build_stage(&mut self, stage: &Stage) -> Result<StageResult, BuildError> {
+        // A RUN is refused before anything is read, so no base image is fetched in vain.
+        if let Some(run) = stage
+            .steps
+            .iter()
+            .find(|step| matches!(step.value, Step::Run))
+        {
+            return Err(BuildError::NeedsEngine {
+                file: self.place(run.line).file,
+                line: run.line,
+                instruction: "RUN".into(),
+                stage: stage.label(),
+                in_target: false,
+            });
+        }
         let escape = self.shared.dockerfile.escape;
         let place = self.place(stage.line);
         let name = expand(&place, &stage.image, &self.globals, escape)?;
@@ -327,6 +341,7 @@ impl<'a> Evaluator<'a> {
                     line: place.line,
                     instruction: "RUN".into(),
                     stage: stage.label(),
+                    in_target: false,
                 });
             }
             Step::Arg(raw) => {

@@ -1,0 +1,550 @@
+//! `extkit build`: the same images as buildah from the same Dockerfiles, reproducible digests,
+//! layers shared by platforms stored once, and a clear refusal of `RUN`.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use common::{extkit, require_peer, run_peer};
+use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
+use extkit_oci::Image;
+use extkit_oci::transport::{Location, open_source};
+use serde_json::Value;
+
+/// Runs extkit with its store in `home`; gives (exit code, stdout, stderr).
+fn run(home: &Path, args: &[&str]) -> (i32, String, String) {
+    run_with(home, args, &[])
+}
+
+fn run_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
+    let mut command = extkit();
+    command
+        .env("EXTKIT_HOME", home)
+        .env_remove("SOURCE_DATE_EPOCH");
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let output = command.args(args).output().unwrap();
+    (
+        output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Writes files (path, content, mode) under `root`; a content starting with `->` makes a
+/// symbolic link to the rest.
+fn write_files(root: &Path, files: &[(&str, &str, u32)]) {
+    use std::os::unix::fs::PermissionsExt;
+    for (path, content, mode) in files {
+        let path = root.join(path);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        match content.strip_prefix("->") {
+            Some(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
+            None => {
+                fs::write(&path, content).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
+            }
+        }
+    }
+}
+
+/// One platform's image, unpacked: every path with its type, mode and content; and the
+/// config fields the comparison is about.
+#[derive(Debug, PartialEq, Eq)]
+struct Unpacked {
+    files: BTreeMap<String, String>,
+    config: BTreeMap<&'static str, Value>,
+}
+
+const COMPARED_FIELDS: [&str; 7] = [
+    "Env",
+    "Cmd",
+    "Entrypoint",
+    "WorkingDir",
+    "User",
+    "Labels",
+    "ExposedPorts",
+];
+
+/// Every platform of the image at `location`, by architecture.
+fn unpack(location: &str) -> BTreeMap<String, Unpacked> {
+    let location: Location = location.parse().unwrap();
+    let source = open_source(&location).unwrap();
+    let root = source.root().unwrap();
+    let Image::Index { entries, .. } = root.parse("root").unwrap() else {
+        panic!("{location} is not an index");
+    };
+    let mut platforms = BTreeMap::new();
+    for entry in entries {
+        let raw = source.manifest(&entry.descriptor).unwrap();
+        let Image::Manifest { manifest, .. } = raw.parse("manifest").unwrap() else {
+            panic!("a nested index");
+        };
+        let config: Value =
+            serde_json::from_slice(&source.blob_bytes(manifest.config()).unwrap()).unwrap();
+        let mut query = FileQuery::new();
+        query.add_tree("", Capture::Content { limit: u64::MAX });
+        let mut tree = FileTree::new();
+        for layer in manifest.layers() {
+            let changes = scan_layer(source.blob(layer).unwrap(), &query, "layer").unwrap();
+            tree.apply(&changes);
+        }
+        let files = tree
+            .beneath("")
+            .map(|(path, entry)| {
+                let what = match &entry.kind {
+                    EntryKind::File => format!(
+                        "file {:o} {}",
+                        entry.mode,
+                        String::from_utf8_lossy(entry.content.as_deref().unwrap())
+                    ),
+                    EntryKind::Directory => format!("dir {:o}", entry.mode),
+                    EntryKind::Symlink(target) => format!("symlink -> {target}"),
+                    other => format!("{other:?}"),
+                };
+                (path.to_string(), what)
+            })
+            .collect();
+        let mut fields = BTreeMap::new();
+        for field in COMPARED_FIELDS {
+            let mut value = config["config"].get(field).cloned().unwrap_or(Value::Null);
+            // buildah signs its images with its version; nothing else differs.
+            if let Some(labels) = value.as_object_mut() {
+                labels.remove("io.buildah.version");
+            }
+            if value == Value::Object(Default::default()) || value == Value::String(String::new()) {
+                value = Value::Null;
+            }
+            fields.insert(field, value);
+        }
+        let architecture = config["architecture"].as_str().unwrap().to_string();
+        platforms.insert(
+            architecture,
+            Unpacked {
+                files,
+                config: fields,
+            },
+        );
+    }
+    platforms
+}
+
+/// Builds `dockerfile` in `context` with buildah for both platforms into an OCI layout.
+fn buildah_build(scratch: &Path, context: &Path, extra: &[&str]) -> String {
+    let buildah = || {
+        let mut command = Command::new("buildah");
+        command
+            .arg("--root")
+            .arg(scratch.join("storage"))
+            .arg("--runroot")
+            .arg(scratch.join("run"))
+            .args(["--storage-driver", "vfs"]);
+        command
+    };
+    run_peer(
+        buildah()
+            .args(["build", "--isolation", "chroot", "--platform"])
+            .args(["linux/amd64,linux/arm64", "--manifest", "localhost/diff:1"])
+            .args(extra)
+            .arg(context),
+    );
+    let layout = scratch.join("buildah-layout");
+    run_peer(
+        buildah()
+            .args(["manifest", "push", "--all", "localhost/diff:1"])
+            .arg(format!("oci:{}:1", layout.display())),
+    );
+    format!("oci:{}:1", layout.display())
+}
+
+/// Builds with buildah and with extkit and asserts both images are the same per platform.
+fn assert_same_as_buildah(
+    files: &[(&str, &str, u32)],
+    extra: &[&str],
+) -> BTreeMap<String, Unpacked> {
+    let scratch = tempfile::tempdir().unwrap();
+    let context = scratch.path().join("context");
+    write_files(&context, files);
+    let theirs = unpack(&buildah_build(scratch.path(), &context, extra));
+
+    let home = scratch.path().join("home");
+    let layout = format!("oci:{}:1", scratch.path().join("extkit-layout").display());
+    let mut args = vec![
+        "build",
+        context.to_str().unwrap(),
+        "--output",
+        &layout,
+        "--no-validate",
+    ];
+    args.extend(extra);
+    let (code, _, stderr) = run(&home, &args);
+    assert_eq!(code, 0, "{stderr}");
+    let ours = unpack(&layout);
+    assert_eq!(ours.keys().collect::<Vec<_>>(), ["amd64", "arm64"]);
+    for architecture in ["amd64", "arm64"] {
+        assert_eq!(
+            ours[architecture].files, theirs[architecture].files,
+            "files of {architecture}"
+        );
+        assert_eq!(
+            ours[architecture].config, theirs[architecture].config,
+            "config of {architecture}"
+        );
+    }
+    ours
+}
+
+const RICH_DOCKERFILE: &str = r#"ARG VERSION=1.0.0
+
+FROM scratch AS host
+ARG TARGETARCH
+COPY host/${TARGETARCH}/ /bin/
+
+FROM scratch
+ARG TARGETARCH
+ARG TARGETOS
+ARG VERSION
+LABEL org.opencontainers.image.title="Differential" \
+      version="${VERSION}" arch=${TARGETOS}-${TARGETARCH}
+ENV APP_HOME=/app GREETING="hello world"
+ENV PATH=/usr/local/bin
+WORKDIR /app
+COPY metadata.json icon.svg ./
+COPY ui ui
+COPY --chmod=0755 --from=host /bin/tool /usr/local/bin/tool
+COPY --chmod=0640 notes.txt /etc/notes.txt
+USER 1000:1000
+EXPOSE 8080 9090/udp
+ENTRYPOINT ["/usr/local/bin/tool"]
+CMD ["--serve", "$GREETING"]
+"#;
+
+fn rich_context() -> Vec<(&'static str, &'static str, u32)> {
+    vec![
+        ("Dockerfile", RICH_DOCKERFILE, 0o644),
+        (
+            ".dockerignore",
+            "**/*.map\nui/drafts\n!ui/drafts/keep.html\n",
+            0o644,
+        ),
+        ("metadata.json", "{\"ui\": {}}\n", 0o644),
+        ("icon.svg", "<svg/>\n", 0o644),
+        ("notes.txt", "notes\n", 0o644),
+        ("ui/index.html", "<p>hi</p>\n", 0o644),
+        ("ui/app.js", "run()\n", 0o644),
+        ("ui/app.js.map", "{}\n", 0o644),
+        ("ui/assets/logo.txt", "logo\n", 0o644),
+        ("ui/assets/current", "->logo.txt", 0),
+        ("ui/drafts/old.html", "old\n", 0o644),
+        ("ui/drafts/keep.html", "keep\n", 0o644),
+        ("ui/run.sh", "#!/bin/sh\n", 0o755),
+        ("host/amd64/tool", "amd64 tool\n", 0o644),
+        ("host/arm64/tool", "arm64 tool\n", 0o644),
+    ]
+}
+
+#[test]
+fn a_multi_stage_dockerfile_gives_buildahs_files_and_config() {
+    if !require_peer("buildah") {
+        return;
+    }
+    let ours = assert_same_as_buildah(&rich_context(), &[]);
+    // The comparison is about something: the platforms differ where TARGETARCH says.
+    assert_eq!(
+        ours["arm64"].files["usr/local/bin/tool"],
+        "file 755 arm64 tool\n"
+    );
+    assert_eq!(
+        ours["amd64"].config["Labels"]["arch"],
+        Value::String("linux-amd64".into())
+    );
+    assert!(!ours["amd64"].files.contains_key("app/ui/app.js.map"));
+    assert_eq!(
+        ours["amd64"].files["app/ui/assets/current"],
+        "symlink -> logo.txt"
+    );
+}
+
+#[test]
+fn build_args_labels_and_shell_forms_give_buildahs_config() {
+    if !require_peer("buildah") {
+        return;
+    }
+    let dockerfile = "FROM scratch\nARG TARGETARCH\nARG NAME=default\n\
+                      LABEL name=$NAME\nCOPY files/*.txt /data/\n\
+                      COPY --chmod=755 bin/${TARGETARCH} /bin/tool\n\
+                      ENTRYPOINT /bin/tool --name $NAME\nCMD run\nWORKDIR relative\n";
+    let files = [
+        ("Dockerfile", dockerfile, 0o644),
+        ("files/a.txt", "a\n", 0o644),
+        ("files/b.txt", "b\n", 0o644),
+        ("files/c.md", "c\n", 0o644),
+        ("bin/amd64", "x86\n", 0o644),
+        ("bin/arm64", "arm\n", 0o644),
+    ];
+    let ours = assert_same_as_buildah(&files, &["--build-arg", "NAME=chosen"]);
+    assert_eq!(
+        ours["amd64"].config["Labels"]["name"],
+        Value::String("chosen".into())
+    );
+}
+
+/// The digest `extkit build` prints for `context`.
+fn build_digest(home: &Path, context: &Path, env: &[(&str, &str)]) -> String {
+    let (code, stdout, stderr) = run_with(
+        home,
+        &["build", context.to_str().unwrap(), "--no-validate"],
+        env,
+    );
+    assert_eq!(code, 0, "{stderr}");
+    stdout.trim().to_string()
+}
+
+fn set_mtime(root: &Path, seconds: i64) {
+    for entry in walk(root) {
+        let time = fs::FileTimes::new()
+            .set_modified(std::time::UNIX_EPOCH + std::time::Duration::from_secs(seconds as u64));
+        if !entry.is_symlink() {
+            fs::File::options()
+                .write(!entry.is_dir())
+                .read(entry.is_dir())
+                .open(&entry)
+                .unwrap()
+                .set_times(time)
+                .unwrap();
+        }
+    }
+}
+
+fn walk(root: &Path) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for entry in fs::read_dir(root).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() && !path.is_symlink() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}
+
+const RICH_DIGEST: &str = "sha256:22639f352155af022ff5b596a6d60045e1b6be3e697e2713e55825cbe5920496";
+
+#[test]
+fn the_same_context_gives_the_same_digest_wherever_whenever_and_whatever_the_umask() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let first = scratch.path().join("a/checkout");
+    write_files(&first, &rich_context());
+    set_mtime(&first, 1_000_000);
+    let digest = build_digest(&home, &first, &[]);
+    assert_eq!(digest, RICH_DIGEST);
+
+    // Another folder, other times, and the modes a checkout under umask 077 would have.
+    let second = scratch.path().join("elsewhere/deeper/copy");
+    let mut files = rich_context();
+    for (_, _, mode) in &mut files {
+        *mode &= 0o700;
+    }
+    write_files(&second, &files);
+    set_mtime(&second, 1_700_000_000);
+    assert_eq!(build_digest(&home, &second, &[]), RICH_DIGEST);
+    assert_eq!(
+        build_digest(&home, &second, &[("SOURCE_DATE_EPOCH", "0")]),
+        RICH_DIGEST
+    );
+
+    let later = build_digest(&home, &first, &[("SOURCE_DATE_EPOCH", "1700000000")]);
+    assert_ne!(later, RICH_DIGEST);
+    assert_eq!(
+        build_digest(&home, &second, &[("SOURCE_DATE_EPOCH", "1700000000")]),
+        later
+    );
+}
+
+/// The files in a layout's `blobs/sha256`.
+fn blob_count(layout: &Path) -> usize {
+    fs::read_dir(layout.join("blobs/sha256")).unwrap().count()
+}
+
+#[test]
+fn a_layer_the_same_for_every_platform_is_stored_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let context = scratch.path().join("context");
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                "FROM scratch\nARG TARGETARCH\nCOPY ui /ui\nCOPY host/${TARGETARCH} /host\n",
+                0o644,
+            ),
+            ("ui/index.html", "<p>shared</p>\n", 0o644),
+            ("host/amd64", "amd64\n", 0o755),
+            ("host/arm64", "arm64\n", 0o755),
+        ],
+    );
+    let layout = scratch.path().join("layout");
+    let output = format!("oci:{}:1", layout.display());
+    let (code, _, stderr) = run(
+        &scratch.path().join("home"),
+        &[
+            "build",
+            context.to_str().unwrap(),
+            "--output",
+            &output,
+            "--no-validate",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // One shared ui layer, two host layers, two configs, two manifests, one index.
+    assert_eq!(blob_count(&layout), 8);
+    let images = unpack(&output);
+    assert_eq!(
+        images["amd64"].files["ui/index.html"],
+        "file 644 <p>shared</p>\n"
+    );
+    assert_eq!(images["arm64"].files["host"], "file 755 arm64\n");
+}
+
+#[test]
+fn a_run_the_target_needs_is_refused_with_its_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let context = scratch.path().join("context");
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                "FROM alpine AS ui\nRUN npm ci\n\nFROM scratch\nCOPY --from=ui /out /ui\n",
+                0o644,
+            ),
+            (
+                "Dockerfile.final",
+                "FROM scratch\nCOPY . /\n\nRUN chmod -R a+r /\n",
+                0o644,
+            ),
+        ],
+    );
+    let home = scratch.path().join("home");
+    let (code, stdout, stderr) = run(&home, &["build", context.to_str().unwrap()]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: Dockerfile:2: RUN needs a container engine, which `extkit build` does not use\n\
+         hint: build stage `ui` with a container engine and pass its output with \
+         `--build-context ui=DIR`, or build the whole Dockerfile with `docker buildx build` \
+         or `buildah build`\n"
+    );
+
+    let dockerfile = context.join("Dockerfile.final");
+    let (code, _, stderr) = run(
+        &home,
+        &[
+            "build",
+            context.to_str().unwrap(),
+            "-f",
+            dockerfile.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: Dockerfile.final:4: RUN needs a container engine, which `extkit build` does not \
+         use\n\
+         hint: the target stage `0` runs it itself: move the RUN into a stage of its own, pass \
+         that stage's output with `--build-context NAME=DIR` and `COPY --from=NAME`, or build \
+         the whole Dockerfile with `docker buildx build` or `buildah build`\n"
+    );
+
+    // The folder built elsewhere stands for the stage, and nothing is run.
+    let built_ui = scratch.path().join("built-ui");
+    write_files(&built_ui, &[("out/index.html", "<p>built</p>\n", 0o644)]);
+    let (code, stdout, stderr) = run(
+        &home,
+        &[
+            "build",
+            context.to_str().unwrap(),
+            "--build-context",
+            &format!("ui={}", built_ui.display()),
+            "--no-validate",
+            "-t",
+            "acme/ui:1",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, images, _) = run(&home, &["images", "--format", "json"]);
+    let images: Value = serde_json::from_str(&images).unwrap();
+    assert_eq!(images[0]["digest"], Value::String(stdout.trim().into()));
+    assert_eq!(images[0]["repository"], "acme/ui");
+}
+
+#[test]
+fn an_invalid_extension_exits_1_and_is_still_stored_and_base_images_come_from_the_store() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let base = scratch.path().join("base");
+    write_files(
+        &base,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY base.txt /\n", 0o644),
+            ("base.txt", "base\n", 0o644),
+        ],
+    );
+    let (code, base_digest, stderr) = run(
+        &home,
+        &["build", base.to_str().unwrap(), "-t", "acme/base:1"],
+    );
+    assert_eq!(code, 1, "{stderr}");
+    assert!(
+        stderr.ends_with("invalid: 10 errors and 3 warnings\n"),
+        "{stderr}"
+    );
+    let (_, images, _) = run(&home, &["images", "--format", "json"]);
+    let images: Value = serde_json::from_str(&images).unwrap();
+    assert_eq!(
+        images[0]["digest"],
+        Value::String(base_digest.trim().into())
+    );
+
+    let child = scratch.path().join("child");
+    write_files(
+        &child,
+        &[
+            ("Dockerfile", "FROM acme/base:1\nCOPY child.txt /\n", 0o644),
+            ("child.txt", "child\n", 0o644),
+        ],
+    );
+    let layout = format!("oci:{}:1", scratch.path().join("layout").display());
+    let (code, _, stderr) = run(
+        &home,
+        &[
+            "build",
+            child.to_str().unwrap(),
+            "--output",
+            &layout,
+            "--no-validate",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    // Both platforms read the base; it is announced once.
+    assert_eq!(
+        stderr
+            .matches("using acme/base:1 from the local store\n")
+            .count(),
+        1,
+        "{stderr}"
+    );
+    let images = unpack(&layout);
+    assert_eq!(
+        images["arm64"].files,
+        BTreeMap::from([
+            ("base.txt".to_string(), "file 644 base\n".to_string()),
+            ("child.txt".to_string(), "file 644 child\n".to_string()),
+        ])
+    );
+}
