@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use extkit_layer::LayerBuilder;
 use extkit_oci::{Compression, Digest, ImageWriter, LayerBlob, Platform, PlatformImage};
@@ -97,13 +97,14 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
         build_platform: host_platform(),
     };
 
+    let tars = TarCache::default();
     let planned: Vec<Result<PlannedImage, BuildError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = options
             .platforms
             .iter()
             .map(|platform| {
-                let shared = &shared;
-                scope.spawn(move || plan_platform(shared, platform, target, options))
+                let (shared, tars) = (&shared, &tars);
+                scope.spawn(move || plan_platform(shared, tars, platform, target, options))
             })
             .collect();
         handles
@@ -182,8 +183,58 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
     Ok(writer)
 }
 
+/// A layer's uncompressed tar and its digest.
+type LayerTar = (Arc<Vec<u8>>, Digest);
+
+/// A layer tar being made by one platform, or made (`None` when making it failed).
+type TarCell = Arc<OnceLock<Option<LayerTar>>>;
+
+/// Layer tars by the entries they hold, so a layer every platform shares (the UI, usually) is
+/// made once while the platforms are built in parallel: the second platform waits for it.
+#[derive(Default)]
+struct TarCache {
+    cells: Mutex<Vec<(Arc<Tree>, TarCell)>>,
+}
+
+impl TarCache {
+    fn tar(&self, tree: &Arc<Tree>, mtime: u64) -> Result<LayerTar, BuildError> {
+        let cell = {
+            let mut cells = self
+                .cells
+                .lock()
+                .expect("no thread panics holding the cache");
+            match cells.iter().find(|(known, _)| **known == **tree) {
+                Some((_, cell)) => cell.clone(),
+                None => {
+                    let cell = Arc::new(OnceLock::new());
+                    cells.push((tree.clone(), cell.clone()));
+                    cell
+                }
+            }
+        };
+        let mut failure = None;
+        let made = cell.get_or_init(|| match layer_tar(tree, mtime) {
+            Ok(blob) => Some((Arc::new(blob.bytes), blob.diff_id)),
+            Err(error) => {
+                failure = Some(error);
+                None
+            }
+        });
+        match (made, failure) {
+            (Some(made), _) => Ok(made.clone()),
+            (None, Some(error)) => Err(error),
+            // Another platform failed to make it: fail with this platform's own error.
+            (None, None) => {
+                let blob = layer_tar(tree, mtime)?;
+                Ok((Arc::new(blob.bytes), blob.diff_id))
+            }
+        }
+    }
+}
+
 fn plan_platform(
     shared: &Shared<'_>,
+    tars: &TarCache,
     platform: &Platform,
     target: usize,
     options: &BuildOptions<'_>,
@@ -199,11 +250,8 @@ fn plan_platform(
         layers.push(match layer {
             PendingLayer::Stored(blob) => PlannedLayer::Stored(blob.clone()),
             PendingLayer::Built(tree) => {
-                let blob = layer_tar(tree, options.source_date_epoch)?;
-                PlannedLayer::Tar {
-                    tar: Arc::new(blob.bytes),
-                    diff_id: blob.diff_id,
-                }
+                let (tar, diff_id) = tars.tar(tree, options.source_date_epoch)?;
+                PlannedLayer::Tar { tar, diff_id }
             }
         });
     }
