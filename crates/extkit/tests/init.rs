@@ -198,33 +198,6 @@ fn init_refuses_names_that_are_not_image_names() {
     assert!(!scratch.path().join("y").exists());
 }
 
-/// Whether `extkit build` is wired to the native builder. Until it is, it refuses, and this
-/// pins the exact refusal.
-// TODO(init): `extkit build` still refuses while its command is being wired; once it builds,
-// this gives true and the tests that call it run the whole job.
-#[allow(clippy::print_stderr)]
-fn build_is_wired() -> bool {
-    let scratch = tempfile::tempdir().unwrap();
-    let output = extkit()
-        .env("EXTKIT_HOME", scratch.path())
-        .arg("build")
-        .arg(common::repo_root().join("examples/hello-extension"))
-        .arg("--output")
-        .arg(format!(
-            "oci:{}:0.1.0",
-            scratch.path().join("out").display()
-        ))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8(output.stderr).unwrap();
-    if stderr.starts_with("error: `extkit build` is not available yet\n") {
-        assert_eq!(output.status.code(), Some(2));
-        eprintln!("skipped: `extkit build` is not wired yet (TODO(init))");
-        return false;
-    }
-    true
-}
-
 /// The `label-placeholder` warnings of a fresh project, one line each, as validate prints them.
 const PLACEHOLDER_WARNINGS: &[&str] = &[
     "warning[label-placeholder] com.docker.desktop.extension.icon:",
@@ -248,9 +221,6 @@ fn finding_heads(report: &str) -> Vec<String> {
 
 #[test]
 fn a_new_project_builds_and_validates_with_placeholder_warnings_only() {
-    if !build_is_wired() {
-        return;
-    }
     for host_binary in [None, Some("my-cli")] {
         let scratch = tempfile::tempdir().unwrap();
         let mut args = vec!["x"];
@@ -298,9 +268,6 @@ fn a_new_project_builds_and_validates_with_placeholder_warnings_only() {
 #[test]
 fn make_push_extension_pushes_both_platforms_to_a_registry() {
     if !require_peer("make") || !require_peer("skopeo") {
-        return;
-    }
-    if !build_is_wired() {
         return;
     }
     let Some(registry) = Registry::start(Mode::Plain) else {
