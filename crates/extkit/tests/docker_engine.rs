@@ -34,6 +34,7 @@ const WANTED: [&str; 5] = [
     "linux/arm/v6",
 ];
 
+#[allow(clippy::print_stderr)] // the skip message is for the person running the tests
 fn docker_engine_runs() -> bool {
     let answered = Command::new("docker")
         .args(["info", "--format", "{{.ServerVersion}}"])
