@@ -359,7 +359,8 @@ fn request_failure(registry: &str, source: reqwest::Error) -> Error {
     }
 }
 
-/// Asks `GET /v2/` over HTTPS, then (for loopback hosts and `--insecure`) over plain HTTP.
+/// Asks `GET /v2/` over plain HTTP first for loopback hosts, then over HTTPS, then (with
+/// `--insecure`) over plain HTTP.
 ///
 /// Gives whether plain HTTP is used and how the registry authenticates.
 async fn probe(
@@ -385,21 +386,38 @@ async fn probe(
         .build()
         .map_err(|source| request_failure(registry, source))?;
 
+    // A loopback registry may use plain HTTP whatever the order, so it is asked that way
+    // first: a TLS server answers 400 (or hangs up) and is then asked over HTTPS. This spares
+    // the TLS handshake, whose first random numbers cost aws-lc tens of milliseconds of
+    // entropy gathering, on every command against a local plain-HTTP registry.
+    if is_loopback(registry)
+        && let Ok(response) = http.get(format!("http://{host}/v2/")).send().await
+        && is_registry_answer(&response)
+    {
+        return Ok((true, classify(&response)));
+    }
     let https_error = match http.get(format!("https://{host}/v2/")).send().await {
         Ok(response) => return Ok((false, classify(&response))),
         Err(error) => error,
     };
     debug!(%registry, error = %https_error, "HTTPS probe failed");
-    if (options.insecure || is_loopback(registry))
+    if options.insecure
+        && !is_loopback(registry)
         && let Ok(response) = http.get(format!("http://{host}/v2/")).send().await
     {
-        let status = response.status().as_u16();
-        if status == 200 || status == 401 {
+        if is_registry_answer(&response) {
             return Ok((true, classify(&response)));
         }
+        let status = response.status().as_u16();
         debug!(%registry, status, "plain HTTP answered, but not as a registry");
     }
     Err(request_failure(registry, https_error))
+}
+
+/// Whether an answer to `GET /v2/` comes from a registry: 200, or 401 with a challenge.
+fn is_registry_answer(response: &reqwest::Response) -> bool {
+    let status = response.status().as_u16();
+    status == 200 || status == 401
 }
 
 fn classify(response: &reqwest::Response) -> Challenge {
