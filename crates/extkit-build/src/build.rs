@@ -152,11 +152,8 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
         .iter()
         .zip(compressed)
         .map(|((diff_id, _), bytes)| {
-            let blob = LayerBlob {
-                media_type: crate::compress::media_type(options.compression).to_string(),
-                bytes,
-                diff_id: diff_id.clone(),
-            };
+            let media_type = crate::compress::media_type(options.compression);
+            let blob = LayerBlob::new(media_type, bytes, diff_id.clone());
             (diff_id.clone(), blob)
         })
         .collect();
@@ -214,7 +211,7 @@ impl TarCache {
         };
         let mut failure = None;
         let made = cell.get_or_init(|| match layer_tar(tree, mtime) {
-            Ok(blob) => Some((Arc::new(blob.bytes), blob.diff_id)),
+            Ok(blob) => Some((Arc::new(blob.bytes.into()), blob.diff_id)),
             Err(error) => {
                 failure = Some(error);
                 None
@@ -226,7 +223,7 @@ impl TarCache {
             // Another platform failed to make it: fail with this platform's own error.
             (None, None) => {
                 let blob = layer_tar(tree, mtime)?;
-                Ok((Arc::new(blob.bytes), blob.diff_id))
+                Ok((Arc::new(blob.bytes.into()), blob.diff_id))
             }
         }
     }

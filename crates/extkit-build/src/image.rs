@@ -103,10 +103,12 @@ fn layer(
     descriptor: &Descriptor,
     diff_id: &str,
 ) -> Result<LayerBlob, Failure> {
+    // Read whole and verified against the descriptor's digest, which is the blob's.
     let bytes = source.blob_bytes(descriptor)?;
     Ok(LayerBlob {
         media_type: descriptor.media_type().to_string(),
-        bytes,
+        bytes: bytes.into(),
+        digest: Digest::try_from(descriptor.digest())?,
         diff_id: diff_id.parse::<Digest>()?,
     })
 }

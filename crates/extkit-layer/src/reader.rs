@@ -413,7 +413,7 @@ mod tests {
                     .unwrap(),
             };
         }
-        builder.build(compression).unwrap().bytes
+        builder.build(compression).unwrap().bytes.into()
     }
 
     const WHOLE: Capture = Capture::Content { limit: 1 << 20 };

@@ -175,7 +175,15 @@ impl LayerBuilder {
         let tar = self.tar()?;
         let diff_id = sha256_digest(&tar);
         let (media_type, bytes) = match compression {
-            Compression::None => (media_types::OCI_LAYER, tar),
+            // Uncompressed, the blob is the tar: its digest is the diff_id, not hashed again.
+            Compression::None => {
+                return Ok(LayerBlob {
+                    media_type: media_types::OCI_LAYER.to_string(),
+                    bytes: tar.into(),
+                    digest: diff_id.clone(),
+                    diff_id,
+                });
+            }
             Compression::Gzip => {
                 // Level 1 is the fast level; the gzip header carries no time or file name.
                 let mut encoder = flate2::GzBuilder::new()
@@ -186,11 +194,7 @@ impl LayerBuilder {
             }
             Compression::Zstd => (media_types::OCI_LAYER_ZSTD, zstd::encode_all(&tar[..], 3)?),
         };
-        Ok(LayerBlob {
-            media_type: media_type.to_string(),
-            bytes,
-            diff_id,
-        })
+        Ok(LayerBlob::new(media_type, bytes, diff_id))
     }
 
     fn tar(&self) -> Result<Vec<u8>, LayerError> {
@@ -291,7 +295,7 @@ mod tests {
                 ("b/x.sh".to_string(), 0o755, 42),
             ]
         );
-        assert_eq!(blob.diff_id, blob.digest());
+        assert_eq!(blob.diff_id, blob.digest);
     }
 
     #[test]
@@ -303,7 +307,7 @@ mod tests {
                 builder.build(compression).unwrap()
             };
             let (first, second) = (make(), make());
-            assert_eq!(first.digest(), second.digest());
+            assert_eq!(first.digest, second.digest);
             assert_eq!(first.diff_id, second.diff_id);
         }
     }

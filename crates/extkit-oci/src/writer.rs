@@ -1,33 +1,46 @@
 //! Writing new images: layers → config → manifest → index, into any destination.
 
+use bytes::Bytes;
 use oci_spec::image::Descriptor;
 use serde_json::{Value, json};
 
 use crate::transport::{ImageDestination, canonical_json};
 use crate::{Digest, Platform, RawManifest, Result, media_types, sha256_digest};
 
-/// A layer ready to store: its compressed bytes and the digest of its uncompressed tar.
+/// A layer ready to store: its compressed bytes, their digest and the digest of the
+/// uncompressed tar.
+///
+/// The bytes are shared, not copied, when the blob is cloned (a layer every platform has is
+/// held once), and their digest is computed once, by [`LayerBlob::new`].
 #[derive(Clone, Debug)]
 pub struct LayerBlob {
     /// The layer's media type, which says its compression.
     pub media_type: String,
     /// The bytes as stored (compressed or not).
-    pub bytes: Vec<u8>,
+    pub bytes: Bytes,
+    /// The digest of `bytes`; [`LayerBlob::new`] computes it, so it matches them.
+    pub digest: Digest,
     /// The digest of the uncompressed tar, the config's `diff_id`.
     pub diff_id: Digest,
 }
 
 impl LayerBlob {
-    /// The digest of the stored bytes.
-    pub fn digest(&self) -> Digest {
-        sha256_digest(&self.bytes)
+    /// A blob of `bytes`, whose digest is computed here.
+    pub fn new(media_type: impl Into<String>, bytes: impl Into<Bytes>, diff_id: Digest) -> Self {
+        let bytes = bytes.into();
+        LayerBlob {
+            media_type: media_type.into(),
+            digest: sha256_digest(&bytes),
+            bytes,
+            diff_id,
+        }
     }
 
     fn descriptor(&self) -> Descriptor {
         Descriptor::new(
             self.media_type.as_str().into(),
             self.bytes.len() as u64,
-            &self.digest(),
+            &self.digest,
         )
     }
 }
@@ -100,7 +113,7 @@ fn write_platform_image(
     image: &PlatformImage,
 ) -> Result<RawManifest> {
     for layer in &image.layers {
-        if !destination.has_blob(&layer.digest())? {
+        if !destination.has_blob(&layer.digest)? {
             destination.put_blob(&layer.descriptor(), &mut &layer.bytes[..])?;
         }
     }
@@ -140,7 +153,7 @@ fn write_platform_image(
         .map(|layer| {
             json!({
                 "mediaType": layer.media_type,
-                "digest": layer.digest().to_string(),
+                "digest": layer.digest.to_string(),
                 "size": layer.bytes.len(),
             })
         })

@@ -303,11 +303,8 @@ fn hostile_image(folder: &Path, raw_layer: Vec<u8>, metadata: serde_json::Value)
     )
     .unwrap();
     let base = base.build(extkit_layer::Compression::None).unwrap();
-    let hostile = LayerBlob {
-        media_type: media_types::OCI_LAYER.into(),
-        diff_id: sha256_digest(&raw_layer),
-        bytes: raw_layer,
-    };
+    let diff_id = sha256_digest(&raw_layer);
+    let hostile = LayerBlob::new(media_types::OCI_LAYER, raw_layer, diff_id);
     let mut writer = ImageWriter::new();
     for platform in [Platform::linux_amd64(), Platform::linux_arm64()] {
         writer.add(PlatformImage {
