@@ -114,7 +114,7 @@ fn write_platform_image(
 ) -> Result<RawManifest> {
     for layer in &image.layers {
         if !destination.has_blob(&layer.digest)? {
-            destination.put_blob(&layer.descriptor(), &mut &layer.bytes[..])?;
+            destination.put_blob_bytes(&layer.descriptor(), &layer.bytes)?;
         }
     }
 

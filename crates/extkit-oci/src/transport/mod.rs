@@ -68,6 +68,13 @@ pub trait ImageDestination {
     /// Writes a blob read from `content`, which must match the descriptor's digest and size.
     fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()>;
 
+    /// Writes a blob held in memory, which must match the descriptor's digest and size.
+    /// Destinations that keep blobs in memory override it to share the bytes rather than copy
+    /// them; the others read them through [`ImageDestination::put_blob`].
+    fn put_blob_bytes(&mut self, descriptor: &Descriptor, bytes: &bytes::Bytes) -> Result<()> {
+        self.put_blob(descriptor, &mut &bytes[..])
+    }
+
     /// Writes a manifest or index (not the root's name; see [`ImageDestination::commit`]).
     fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()>;
 

@@ -7,6 +7,8 @@ use std::collections::HashMap;
 use std::io::Read;
 use std::sync::{Arc, Mutex};
 
+use bytes::Bytes;
+
 use extkit_oci::spec::Descriptor;
 use extkit_oci::transport::{ImageDestination, ImageSource};
 use extkit_oci::{Digest, Error, RawManifest, Result};
@@ -14,7 +16,7 @@ use extkit_oci::{Digest, Error, RawManifest, Result};
 /// Blobs and manifests by digest, and the root once committed.
 #[derive(Default)]
 struct Content {
-    blobs: HashMap<String, Vec<u8>>,
+    blobs: HashMap<String, Bytes>,
     manifests: HashMap<String, RawManifest>,
     root: Option<RawManifest>,
 }
@@ -59,7 +61,15 @@ impl ImageDestination for MemoryImage {
         content.read_to_end(&mut bytes)?;
         self.lock()
             .blobs
-            .insert(descriptor.digest().to_string(), bytes);
+            .insert(descriptor.digest().to_string(), bytes.into());
+        Ok(())
+    }
+
+    /// Keeps the builder's bytes, shared rather than copied.
+    fn put_blob_bytes(&mut self, descriptor: &Descriptor, bytes: &Bytes) -> Result<()> {
+        self.lock()
+            .blobs
+            .insert(descriptor.digest().to_string(), bytes.clone());
         Ok(())
     }
 
@@ -105,7 +115,13 @@ impl ImageSource for MemoryImage {
     }
 
     fn blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
-        let bytes = self.blob_bytes(descriptor)?;
+        let digest = descriptor.digest().to_string();
+        let bytes = self
+            .lock()
+            .blobs
+            .get(&digest)
+            .cloned()
+            .ok_or_else(|| Self::missing(&digest))?;
         Ok(Box::new(std::io::Cursor::new(bytes)))
     }
 
@@ -114,7 +130,7 @@ impl ImageSource for MemoryImage {
         self.lock()
             .blobs
             .get(&digest)
-            .cloned()
+            .map(|bytes| bytes.to_vec())
             .ok_or_else(|| Self::missing(&digest))
     }
 }
