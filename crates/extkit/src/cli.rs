@@ -13,10 +13,12 @@ Examples:
   extkit copy acme/my-ext:1.0.0 docker://registry.example.com/acme/my-ext:1.0.0
 
 Images are named in skopeo's syntax:
+  NAME[:TAG]                  read: the local store, else the registry; written: the registry
+  store:NAME[:TAG]            the local store only
+  docker://REF                a registry
   oci:DIR[:TAG]               an OCI image layout folder
   oci-archive:FILE[:TAG]      an OCI image layout in a tar file
   docker-archive:FILE[:REF]   the `docker save` format (one platform per image)
-  docker://REF                a registry
 
 Exit codes: 0 success, 1 the answer is no (validation failed, platform missing), 2 the command
 could not run.

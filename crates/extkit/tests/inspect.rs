@@ -318,6 +318,19 @@ fn an_unknown_tag_names_the_tags_there_are() {
 }
 
 #[test]
+fn logs_into_a_pipe_have_no_colour_codes() {
+    let output = extkit()
+        .env_remove("NO_COLOR")
+        .args(["-v", "inspect", &example(), "--platform", "linux/arm64"])
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("DEBUG chose the index entry"), "{stderr}");
+    assert!(!stderr.contains('\u{1b}'), "{stderr:?}");
+}
+
+#[test]
 fn verbose_logs_decisions_on_stderr_and_quiet_hides_notes() {
     let (code, stdout, stderr) = run(&["-v", "inspect", &example(), "--platform", "linux/arm64"]);
     assert_eq!(code, 0);
