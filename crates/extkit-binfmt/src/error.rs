@@ -18,6 +18,16 @@ pub enum Error {
         source: io::Error,
     },
 
+    /// The path is not a regular file (a FIFO, a socket, a device or a folder), which is
+    /// refused before opening it, since opening a FIFO waits for a writer.
+    #[error("cannot read `{}`: not a regular file ({kind})", path.display())]
+    NotRegularFile {
+        /// The path that was given.
+        path: PathBuf,
+        /// What it is instead, such as `a FIFO`.
+        kind: &'static str,
+    },
+
     /// Seeking or reading the input failed part way.
     #[error("cannot read `{name}`: {source}")]
     Read {

@@ -34,6 +34,17 @@ use reader::ErrorRecordingReader;
 ///
 /// The file name is used to recognise `.cmd`, `.bat` and `.ps1` scripts.
 pub fn inspect_path(path: &Path) -> Result<BinaryInfo, Error> {
+    // The type is checked before opening: opening a FIFO would wait for a writer forever.
+    let metadata = std::fs::metadata(path).map_err(|source| Error::Open {
+        path: path.to_owned(),
+        source,
+    })?;
+    if !metadata.is_file() {
+        return Err(Error::NotRegularFile {
+            path: path.to_owned(),
+            kind: kind_of(&metadata.file_type()),
+        });
+    }
     let file = File::open(path).map_err(|source| Error::Open {
         path: path.to_owned(),
         source,
@@ -56,6 +67,28 @@ pub fn inspect_reader<R: Read + Seek>(
 /// Inspect bytes already in memory; never fails, malformed input is [`Format::Unknown`].
 pub fn inspect_bytes(bytes: &[u8], file_name: Option<&str>) -> BinaryInfo {
     sniff::inspect_data(bytes, file_name)
+}
+
+/// What a file that is not a regular file is, for messages.
+fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else {
+        "a special file"
+    }
 }
 
 /// `inspect_reader` with the name to use in errors given separately.

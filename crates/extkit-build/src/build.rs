@@ -55,12 +55,7 @@ struct PlannedImage {
 
 /// Builds the image for every platform; the writer holds it, ready to write anywhere.
 pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
-    let text = fs_err::read_to_string(&options.dockerfile).map_err(|source| {
-        BuildError::ReadDockerfile {
-            path: options.dockerfile.clone(),
-            source,
-        }
-    })?;
+    let text = dockerfile::read(&options.dockerfile)?;
     let name = options.dockerfile.file_name().map_or_else(
         || "Dockerfile".to_string(),
         |n| n.to_string_lossy().into_owned(),

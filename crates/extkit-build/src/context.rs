@@ -18,6 +18,16 @@ pub(crate) fn read_context(root: &Path) -> Result<Tree, BuildError> {
         source,
     };
     let ignore_file = root.join(".dockerignore");
+    // The type is checked before opening: opening a FIFO would wait for a writer forever.
+    match fs_err::metadata(&ignore_file) {
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(BuildError::IgnoreFileNotAFile {
+                path: ignore_file,
+                kind: kind_of(&metadata.file_type()),
+            });
+        }
+        _ => {}
+    }
     let rules = match fs_err::read_to_string(&ignore_file) {
         Ok(text) => IgnoreRules::parse(&text).map_err(|reason| BuildError::InvalidOption {
             option: "`.dockerignore`".into(),
@@ -100,6 +110,30 @@ fn walk(
         );
     }
     Ok(())
+}
+
+/// What an entry that is not a regular file is, for messages: `a FIFO`, `a folder`…
+pub(crate) fn kind_of(file_type: &std::fs::FileType) -> &'static str {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        if file_type.is_fifo() {
+            return "a FIFO";
+        }
+        if file_type.is_socket() {
+            return "a socket";
+        }
+        if file_type.is_block_device() || file_type.is_char_device() {
+            return "a device";
+        }
+    }
+    if file_type.is_dir() {
+        "a folder"
+    } else if file_type.is_symlink() {
+        "a symbolic link"
+    } else {
+        "a special file"
+    }
 }
 
 /// The mode git would check the entry out with under umask 022: a umask only takes bits away,

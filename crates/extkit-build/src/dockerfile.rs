@@ -5,7 +5,26 @@ use parse_dockerfile::{
     Command, Flag, HealthcheckArguments, Instruction, JsonOrStringArray, Source,
 };
 
+use std::path::Path;
+
 use crate::error::{BuildError, Place};
+
+/// Reads the Dockerfile at `path`, refusing anything but a regular file before opening it:
+/// opening a FIFO would wait for a writer forever.
+pub(crate) fn read(path: &Path) -> Result<String, BuildError> {
+    let read_error = |source| BuildError::ReadDockerfile {
+        path: path.to_path_buf(),
+        source,
+    };
+    let metadata = fs_err::metadata(path).map_err(read_error)?;
+    if !metadata.is_file() {
+        return Err(BuildError::DockerfileNotAFile {
+            path: path.to_path_buf(),
+            kind: crate::context::kind_of(&metadata.file_type()),
+        });
+    }
+    fs_err::read_to_string(path).map_err(read_error)
+}
 
 /// A parsed Dockerfile.
 #[derive(Clone, Debug)]

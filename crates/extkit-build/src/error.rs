@@ -16,6 +16,25 @@ pub enum BuildError {
         source: io::Error,
     },
 
+    /// The Dockerfile is a FIFO, a device, a socket or a folder: it is refused before it is
+    /// opened, since opening a FIFO waits for a writer.
+    #[error("the Dockerfile `{}` is not a regular file", path.display())]
+    DockerfileNotAFile {
+        /// The Dockerfile's path.
+        path: PathBuf,
+        /// What it is instead, such as `a FIFO`.
+        kind: &'static str,
+    },
+
+    /// The context's `.dockerignore` is a FIFO, a device, a socket or a folder.
+    #[error("`{}` is not a regular file", path.display())]
+    IgnoreFileNotAFile {
+        /// The `.dockerignore`'s path.
+        path: PathBuf,
+        /// What it is instead, such as `a FIFO`.
+        kind: &'static str,
+    },
+
     /// The Dockerfile is not valid syntax.
     #[error("{file}:{line}: {message}")]
     Syntax {
@@ -150,6 +169,12 @@ impl BuildError {
                 "build stage `{stage}` with a container engine and pass its output with \
                  `--build-context {stage}=DIR`, or build the whole Dockerfile with \
                  `docker buildx build` or `buildah build`"
+            )),
+            BuildError::DockerfileNotAFile { kind, .. } => Some(format!(
+                "it is {kind}; write the Dockerfile to a file and name it with `-f FILE`"
+            )),
+            BuildError::IgnoreFileNotAFile { kind, .. } => Some(format!(
+                "it is {kind}; make `.dockerignore` a file listing what to leave out, or remove it"
             )),
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())

@@ -96,3 +96,34 @@ fn a_file_that_cannot_be_read_is_an_entry_with_an_error_and_exit_1() {
         "error: cannot open `missing-file`: No such file or directory (os error 2)\n"
     );
 }
+
+#[test]
+fn a_fifo_is_an_entry_with_an_error_not_a_hang() {
+    let scratch = tempfile::tempdir().unwrap();
+    let fifo = scratch.path().join("pipe");
+    common::make_fifo(&fifo);
+    let output = extkit()
+        .current_dir(scratch.path())
+        .args(["binfo", "pipe", "--format", "json"])
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let code = output
+        .status
+        .code()
+        .expect("`extkit binfo` on a FIFO finishes within 10 s");
+    assert_eq!(code, 1);
+    let entries: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(
+        entries,
+        serde_json::json!([{
+            "path": "pipe",
+            "format": null,
+            "os": null,
+            "architectures": [],
+            "details": null,
+            "error": "cannot read `pipe`: not a regular file (a FIFO)"
+        }])
+    );
+    assert_eq!(String::from_utf8(output.stderr).unwrap(), "");
+}

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{extkit, require_peer, run_peer};
+use common::{extkit, make_fifo, require_peer, run_peer};
 use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
 use extkit_oci::Image;
 use extkit_oci::transport::{Location, open_source};
@@ -30,6 +30,29 @@ fn run_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, S
     let output = command.args(args).output().unwrap();
     (
         output.status.code().unwrap(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+/// Runs extkit in the folder `dir` with its store in `home`, killed after 10 s so that a
+/// build which hangs (on a FIFO, say) fails the test instead of the suite; gives (exit code,
+/// stdout, stderr).
+fn run_in(dir: &Path, home: &Path, args: &[&str]) -> (i32, String, String) {
+    let output = extkit()
+        .current_dir(dir)
+        .env("EXTKIT_HOME", home)
+        .env_remove("SOURCE_DATE_EPOCH")
+        .args(args)
+        .timeout(std::time::Duration::from_secs(10))
+        .output()
+        .unwrap();
+    let code = output
+        .status
+        .code()
+        .unwrap_or_else(|| panic!("`extkit {}` did not finish within 10 s", args.join(" ")));
+    (
+        code,
         String::from_utf8(output.stdout).unwrap(),
         String::from_utf8(output.stderr).unwrap(),
     )
@@ -546,5 +569,49 @@ fn an_invalid_extension_exits_1_and_is_still_stored_and_base_images_come_from_th
             ("base.txt".to_string(), "file 644 base\n".to_string()),
             ("child.txt".to_string(), "file 644 child\n".to_string()),
         ])
+    );
+}
+
+#[test]
+fn a_fifo_dockerfile_or_dockerignore_is_refused_not_read() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    fs::create_dir(&context).unwrap();
+    make_fifo(&context.join("Dockerfile"));
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: the Dockerfile `ctx/Dockerfile` is not a regular file\n\
+         hint: it is a FIFO; write the Dockerfile to a file and name it with `-f FILE`\n"
+    );
+
+    make_fifo(&scratch.path().join("fifo.Dockerfile"));
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "-f", "fifo.Dockerfile"],
+    );
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: the Dockerfile `fifo.Dockerfile` is not a regular file\n\
+         hint: it is a FIFO; write the Dockerfile to a file and name it with `-f FILE`\n"
+    );
+
+    fs::remove_file(context.join("Dockerfile")).unwrap();
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nCOPY . /\n", 0o644)],
+    );
+    make_fifo(&context.join(".dockerignore"));
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: `ctx/.dockerignore` is not a regular file\n\
+         hint: it is a FIFO; make `.dockerignore` a file listing what to leave out, or remove \
+         it\n"
     );
 }

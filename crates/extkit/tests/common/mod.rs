@@ -58,6 +58,16 @@ pub fn run_peer(command: &mut Command) -> Vec<u8> {
     output.stdout
 }
 
+/// Makes a FIFO (named pipe) at `path`; opening it for reading waits for a writer, so
+/// whatever runs on it must do so under a timeout.
+pub fn make_fifo(path: &Path) {
+    let status = Command::new("mkfifo")
+        .arg(path)
+        .status()
+        .expect("mkfifo runs");
+    assert!(status.success(), "mkfifo {} failed", path.display());
+}
+
 /// The SHA-256 digest of bytes, as `sha256:…`.
 pub fn digest_of(bytes: &[u8]) -> String {
     extkit_oci::sha256_digest(bytes).to_string()
