@@ -146,3 +146,27 @@ fn an_index_into_a_docker_archive_asks_for_a_platform() {
     );
     assert_eq!(fs::read_dir(scratch.path()).unwrap().count(), 0);
 }
+
+#[test]
+fn a_copy_into_a_layout_replaces_a_corrupt_blob() {
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("layout");
+    let layout = format!("oci:{}:v1", folder.display());
+    assert_eq!(copy(&[&example(), &layout]).0, 0);
+    let layer = "afc0e5e2341b477088f83a5b0e1336728697119bf0adf51f4f3d16cc9757b7a5";
+    let path = folder.join("blobs/sha256").join(layer);
+    let mut bytes = fs::read(&path).unwrap();
+    bytes[10] ^= 0x80;
+    fs::write(&path, bytes).unwrap();
+
+    let (code, _, stderr) = copy(&[&example(), &layout]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.ends_with("1 blobs written (1 of them replacing a corrupt copy), 5 already there\n"),
+        "{stderr}"
+    );
+    assert_eq!(
+        fs::read(&path).unwrap(),
+        fs::read(example_layout().join("blobs/sha256").join(layer)).unwrap()
+    );
+}

@@ -201,6 +201,58 @@ fn check_names_corrupt_and_missing_blobs() {
     insta::assert_snapshot!(stderr);
 }
 
+/// Flips one byte of a file in place, keeping its size.
+fn flip_byte(path: &Path) {
+    let mut bytes = fs::read(path).unwrap();
+    bytes[0] ^= 0x01;
+    fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_copy_replaces_corrupt_blobs_in_the_store() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    let blobs = home.join("store/blobs/sha256");
+    // One layer with a changed byte, one config cut short, one manifest with a changed byte.
+    let layer = "afc0e5e2341b477088f83a5b0e1336728697119bf0adf51f4f3d16cc9757b7a5";
+    let config = "1db86bb16b944ddaba251625242d2f992a893bb1de45031d863b2aa398c30677";
+    flip_byte(&blobs.join(layer));
+    fs::write(blobs.join(config), "{}").unwrap();
+    flip_byte(&blobs.join(&ARM64_DIGEST[7..]));
+    assert_eq!(run(home, &["store", "check"]).0, 1);
+
+    let (code, stdout, stderr) = run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, format!("{INDEX_DIGEST}\n").as_str())
+    );
+    assert_eq!(
+        stderr,
+        format!(
+            "copied {} to store:docker.io/acme/hello:1.0: 2 blobs written (2 of them replacing \
+             a corrupt copy), 4 already there\n",
+            example()
+        )
+    );
+    let (code, _, stderr) = run(home, &["store", "check"]);
+    assert_eq!(code, 0, "{stderr}");
+    for name in [layer, config, &ARM64_DIGEST[7..]] {
+        assert_eq!(
+            fs::read(blobs.join(name)).unwrap(),
+            fs::read(example_layout().join("blobs/sha256").join(name)).unwrap(),
+            "{name}"
+        );
+    }
+    // No temporary file is left beside them.
+    let leftovers: Vec<_> = fs::read_dir(&blobs)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|name| name.starts_with('.'))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
 #[test]
 fn two_writers_at_once_both_land() {
     let home = tempfile::tempdir().unwrap();

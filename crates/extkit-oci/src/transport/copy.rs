@@ -3,7 +3,7 @@
 use oci_spec::image::{Descriptor, ImageConfiguration};
 use tracing::debug;
 
-use super::{ImageDestination, ImageSource, canonical_json};
+use super::{BlobState, ImageDestination, ImageSource, canonical_json};
 use crate::image::parse_json;
 use crate::{
     Digest, Error, Image, IndexEntryKind, Platform, PlatformMatcher, RawManifest, Result,
@@ -17,8 +17,10 @@ pub struct CopyReport {
     pub digest: Option<Digest>,
     /// Blobs written.
     pub blobs_written: usize,
-    /// Blobs the destination already had.
+    /// Blobs the destination already had, sound.
     pub blobs_skipped: usize,
+    /// Blobs the destination had corrupt, written again (also counted in `blobs_written`).
+    pub blobs_repaired: usize,
 }
 
 /// Copies an image with all its platforms, or only `platforms` when given.
@@ -159,14 +161,22 @@ fn copy_blob(
     report: &mut CopyReport,
 ) -> Result<()> {
     let digest = Digest::try_from(descriptor.digest())?;
-    if destination.has_blob(&digest)? {
-        debug!(%digest, "blob already present, skipped");
-        report.blobs_skipped += 1;
-        return Ok(());
+    let state = destination.blob_state(descriptor)?;
+    match state {
+        BlobState::Sound => {
+            debug!(%digest, "blob already present, skipped");
+            report.blobs_skipped += 1;
+            return Ok(());
+        }
+        BlobState::Corrupt => debug!(%digest, "blob present but corrupt, written again"),
+        BlobState::Missing => {}
     }
     let mut reader = source.blob(descriptor)?;
     destination.put_blob(descriptor, &mut reader)?;
     report.blobs_written += 1;
+    if state == BlobState::Corrupt {
+        report.blobs_repaired += 1;
+    }
     Ok(())
 }
 

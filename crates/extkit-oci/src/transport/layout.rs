@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::{Descriptor, ImageIndex};
 
 use super::files::{Files, FolderFiles};
-use super::{ImageDestination, ImageSource, canonical_json};
+use super::{BlobState, ImageDestination, ImageSource, canonical_json};
 use crate::digest::{read_verified, unwrap_io};
 use crate::image::parse_json;
 use crate::{Digest, Error, RawManifest, Result, VerifyingReader, media_types};
@@ -261,6 +261,36 @@ impl LayoutDestination {
         Ok(())
     }
 
+    /// Whether the blob file for `digest` is there and holds `size` bytes hashing to `digest`:
+    /// the size first, then the content, streamed.
+    pub(crate) fn verify_blob(&self, digest: &Digest, size: u64) -> Result<BlobState> {
+        let path = self.root.join(blob_path(digest));
+        let file = match fs_err::File::open(&path) {
+            Ok(file) => file,
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(BlobState::Missing),
+            Err(error) => return Err(Error::Io(error)),
+        };
+        let metadata = file.metadata()?;
+        if !metadata.is_file() {
+            return Ok(BlobState::Missing);
+        }
+        if metadata.len() != size {
+            tracing::debug!(%digest, expected = size, found = metadata.len(), path = %path.display(), "blob has the wrong size");
+            return Ok(BlobState::Corrupt);
+        }
+        let what = format!("`{}`", path.display());
+        let mut verified = VerifyingReader::new(file, digest.clone(), size, what);
+        let mut buffer = io::BufReader::with_capacity(COPY_BUFFER, &mut verified);
+        match io::copy(&mut buffer, &mut io::sink()).map_err(unwrap_io) {
+            Ok(_) => Ok(BlobState::Sound),
+            Err(Error::DigestMismatch { .. } | Error::SizeMismatch { .. }) => {
+                tracing::debug!(%digest, path = %path.display(), "blob does not match its digest");
+                Ok(BlobState::Corrupt)
+            }
+            Err(error) => Err(error),
+        }
+    }
+
     /// The descriptor naming `root` in `index.json`, with the tag and extra annotations.
     fn root_entry(&self, root: &RawManifest) -> Descriptor {
         let mut annotations = self.extra_annotations.clone();
@@ -312,13 +342,19 @@ impl ImageDestination for LayoutDestination {
         Ok(self.root.join(blob_path(digest)).is_file())
     }
 
+    fn blob_state(&mut self, descriptor: &Descriptor) -> Result<BlobState> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        self.verify_blob(&digest, descriptor.size())
+    }
+
     fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {
         let digest = Digest::try_from(descriptor.digest())?;
         self.write_blob(&digest, descriptor.size(), content)
     }
 
     fn put_manifest(&mut self, manifest: &RawManifest) -> Result<()> {
-        if self.has_blob(&manifest.digest)? {
+        let size = manifest.bytes.len() as u64;
+        if self.verify_blob(&manifest.digest, size)? == BlobState::Sound {
             return Ok(());
         }
         self.write_blob(

@@ -54,6 +54,17 @@ pub trait ImageSource {
     }
 }
 
+/// What a destination holds of a blob.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BlobState {
+    /// Not there.
+    Missing,
+    /// There, and sound.
+    Sound,
+    /// There, but its size or digest is wrong: it must be written again.
+    Corrupt,
+}
+
 /// Something an image can be written to.
 ///
 /// Blobs and manifests are written first, in any order; [`ImageDestination::commit`] then names
@@ -64,6 +75,19 @@ pub trait ImageDestination {
 
     /// Whether the destination already holds the blob with this digest.
     fn has_blob(&mut self, digest: &Digest) -> Result<bool>;
+
+    /// What the destination holds of the blob a descriptor names. Destinations that can read
+    /// their copy back (a layout, the store) verify its size and digest, so a corrupt copy is
+    /// found and replaced by the next [`ImageDestination::put_blob`]; the others trust
+    /// [`ImageDestination::has_blob`].
+    fn blob_state(&mut self, descriptor: &Descriptor) -> Result<BlobState> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        Ok(if self.has_blob(&digest)? {
+            BlobState::Sound
+        } else {
+            BlobState::Missing
+        })
+    }
 
     /// Writes a blob read from `content`, which must match the descriptor's digest and size.
     fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()>;

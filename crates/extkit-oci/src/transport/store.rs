@@ -13,11 +13,11 @@ use std::path::{Path, PathBuf};
 
 use oci_spec::image::Descriptor;
 
-use super::ImageDestination;
 use super::files::FolderFiles;
 use super::layout::{
     LayoutDestination, LayoutSource, blob_path, edit_index, read_layout_index, ref_name,
 };
+use super::{BlobState, ImageDestination};
 use crate::digest::VerifyingReader;
 use crate::{Digest, Error, Image, ImageReference, RawManifest, Result};
 
@@ -408,6 +408,10 @@ impl ImageDestination for StoreDestination {
 
     fn has_blob(&mut self, digest: &Digest) -> Result<bool> {
         self.layout.has_blob(digest)
+    }
+
+    fn blob_state(&mut self, descriptor: &Descriptor) -> Result<BlobState> {
+        self.layout.blob_state(descriptor)
     }
 
     fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {

@@ -42,8 +42,12 @@ pub(super) fn transfer(
     let chosen = (!platforms.is_empty()).then_some(platforms);
     let report = copy_image(source, destination, chosen)?;
     let digest = report.digest.expect("a finished copy names its root");
+    let repaired = match report.blobs_repaired {
+        0 => String::new(),
+        n => format!(" ({n} of them replacing a corrupt copy)"),
+    };
     printer.note(&format!(
-        "{done} {} to {destination_name}: {} blobs written, {} already there",
+        "{done} {} to {destination_name}: {} blobs written{repaired}, {} already there",
         source.describe(),
         report.blobs_written,
         report.blobs_skipped
