@@ -75,6 +75,22 @@ impl Config {
         self.fields.insert("Env".into(), json!(env));
     }
 
+    /// The bytes the environment and labels take, keys and values.
+    pub fn variables_len(&self) -> usize {
+        let env: usize = self.strings("Env").iter().map(String::len).sum();
+        let labels: usize =
+            self.fields
+                .get("Labels")
+                .and_then(Value::as_object)
+                .map_or(0, |labels| {
+                    labels
+                        .iter()
+                        .map(|(key, value)| key.len() + value.as_str().map_or(0, str::len))
+                        .sum()
+                });
+        env + labels
+    }
+
     /// Adds or replaces a label.
     pub fn set_label(&mut self, key: &str, value: &str) {
         self.object("Labels").insert(key.into(), json!(value));

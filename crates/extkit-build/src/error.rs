@@ -75,6 +75,33 @@ pub enum BuildError {
         in_target: bool,
     },
 
+    /// Expanding a variable made a value longer than the limit: variables that repeat one
+    /// another grow exponentially.
+    #[error("{file}:{line}: expanding `${variable}` makes a value longer than {limit}")]
+    ValueTooLong {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The variable whose value did not fit.
+        variable: String,
+        /// The limit, such as `1 MiB`.
+        limit: String,
+    },
+
+    /// The stage's arguments, environment and labels together are larger than the limit.
+    #[error(
+        "{file}:{line}: the arguments, environment and labels of the stage take more than {limit}"
+    )]
+    VariablesTooLarge {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The limit, such as `16 MiB`.
+        limit: String,
+    },
+
     /// Something extkit does not do yet.
     #[error("{file}:{line}: {what} is not supported yet")]
     Unsupported {
@@ -176,6 +203,11 @@ impl BuildError {
             BuildError::IgnoreFileNotAFile { kind, .. } => Some(format!(
                 "it is {kind}; make `.dockerignore` a file listing what to leave out, or remove it"
             )),
+            BuildError::ValueTooLong { .. } | BuildError::VariablesTooLarge { .. } => Some(
+                "values that repeat other variables grow fast; shorten the `ARG`, `ENV` or \
+                 `--build-arg` values they are made of"
+                    .into(),
+            ),
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }

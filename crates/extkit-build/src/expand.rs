@@ -8,6 +8,46 @@ use std::str::Chars;
 /// Variables visible to an instruction: build arguments overlaid by the environment.
 pub(crate) type Variables = BTreeMap<String, String>;
 
+/// The longest value a word may expand to. Variables that repeat one another grow
+/// exponentially (`ARG B=$A$A$A…`), so without a limit a short Dockerfile asks for gigabytes.
+pub(crate) const MAX_VALUE_LEN: usize = 1 << 20;
+
+/// Why a word could not be expanded.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum ExpandError {
+    /// The word is malformed, or a `${NAME:?message}` stopped it.
+    Invalid(String),
+    /// Expanding the variable `variable` made the value longer than [`MAX_VALUE_LEN`].
+    TooLong {
+        /// The variable whose value did not fit.
+        variable: String,
+    },
+}
+
+impl From<String> for ExpandError {
+    fn from(message: String) -> Self {
+        ExpandError::Invalid(message)
+    }
+}
+
+impl From<&str> for ExpandError {
+    fn from(message: &str) -> Self {
+        ExpandError::Invalid(message.to_string())
+    }
+}
+
+/// Appends `text`, the value of or a word about `variable`, to `out`, unless that makes `out`
+/// longer than [`MAX_VALUE_LEN`].
+fn append(out: &mut String, text: &str, variable: &str) -> Result<(), ExpandError> {
+    if out.len() + text.len() > MAX_VALUE_LEN {
+        return Err(ExpandError::TooLong {
+            variable: variable.to_string(),
+        });
+    }
+    out.push_str(text);
+    Ok(())
+}
+
 /// How a word is processed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Quotes {
@@ -24,7 +64,7 @@ pub(crate) fn expand_word(
     variables: &Variables,
     escape: char,
     quotes: Quotes,
-) -> Result<String, String> {
+) -> Result<String, ExpandError> {
     let mut chars = text.chars().peekable();
     let mut out = String::new();
     let mut lexer = Lexer {
@@ -108,7 +148,7 @@ impl Lexer<'_> {
         chars: &mut Peekable<Chars<'_>>,
         out: &mut String,
         stop: Option<char>,
-    ) -> Result<(), String> {
+    ) -> Result<(), ExpandError> {
         while let Some(c) = chars.next() {
             if Some(c) == stop {
                 return Ok(());
@@ -149,13 +189,17 @@ impl Lexer<'_> {
             }
         }
         match stop {
-            Some(stop) => Err(format!("a `${{` is not closed with `{stop}`")),
+            Some(stop) => Err(format!("a `${{` is not closed with `{stop}`").into()),
             None => Ok(()),
         }
     }
 
     /// Expands what follows a `$`.
-    fn dollar(&mut self, chars: &mut Peekable<Chars<'_>>, out: &mut String) -> Result<(), String> {
+    fn dollar(
+        &mut self,
+        chars: &mut Peekable<Chars<'_>>,
+        out: &mut String,
+    ) -> Result<(), ExpandError> {
         match chars.peek() {
             Some('{') => {
                 chars.next();
@@ -164,10 +208,11 @@ impl Lexer<'_> {
                     return Err("a `${` has no variable name".into());
                 }
                 match chars.next() {
-                    Some('}') => {
-                        out.push_str(self.variables.get(&name).map_or("", String::as_str));
-                        Ok(())
-                    }
+                    Some('}') => append(
+                        out,
+                        self.variables.get(&name).map_or("", String::as_str),
+                        &name,
+                    ),
                     Some(':') => {
                         let modifier = chars.next().ok_or("a `${` is not closed")?;
                         self.modifier(&name, modifier, true, chars, out)
@@ -177,14 +222,18 @@ impl Lexer<'_> {
                     }
                     Some(other) => Err(format!(
                         "the modifier `{other}` in `${{{name}…}}` is not supported"
-                    )),
-                    None => Err(format!("`${{{name}` is not closed")),
+                    )
+                    .into()),
+                    None => Err(format!("`${{{name}` is not closed").into()),
                 }
             }
             Some(&c) if c.is_ascii_alphanumeric() || c == '_' => {
                 let name = take_name(chars);
-                out.push_str(self.variables.get(&name).map_or("", String::as_str));
-                Ok(())
+                append(
+                    out,
+                    self.variables.get(&name).map_or("", String::as_str),
+                    &name,
+                )
             }
             _ => {
                 out.push('$');
@@ -201,23 +250,22 @@ impl Lexer<'_> {
         colon: bool,
         chars: &mut Peekable<Chars<'_>>,
         out: &mut String,
-    ) -> Result<(), String> {
+    ) -> Result<(), ExpandError> {
         let mut word = String::new();
         self.run(chars, &mut word, Some('}'))?;
         let value = self.variables.get(name);
         let set = value.is_some_and(|v| !colon || !v.is_empty());
         match modifier {
-            '-' if set => out.push_str(value.map_or("", String::as_str)),
-            '-' => out.push_str(&word),
-            '+' if set => out.push_str(&word),
+            '-' | '?' if set => append(out, value.map_or("", String::as_str), name)?,
+            '-' => append(out, &word, name)?,
+            '+' if set => append(out, &word, name)?,
             '+' => {}
-            '?' if set => out.push_str(value.map_or("", String::as_str)),
-            '?' if word.is_empty() => return Err(format!("`{name}` is not set")),
-            '?' => return Err(format!("`{name}`: {word}")),
+            '?' if word.is_empty() => return Err(format!("`{name}` is not set").into()),
+            '?' => return Err(format!("`{name}`: {word}").into()),
             other => {
-                return Err(format!(
-                    "the modifier `:{other}` in `${{{name}…}}` is not supported"
-                ));
+                return Err(
+                    format!("the modifier `:{other}` in `${{{name}…}}` is not supported").into(),
+                );
             }
         }
         Ok(())
@@ -280,7 +328,10 @@ mod tests {
     #[test]
     fn required_variables() {
         let error = expand_word("${MISSING:?say it}", &variables(), '\\', Quotes::Remove);
-        assert_eq!(error.unwrap_err(), "`MISSING`: say it");
+        assert_eq!(
+            error.unwrap_err(),
+            ExpandError::Invalid("`MISSING`: say it".into())
+        );
         assert_eq!(expand("${A:?x}"), "one");
     }
 
@@ -325,5 +376,29 @@ mod tests {
             name_values("KEY value with  spaces", '\\', true),
             vec![("KEY".to_string(), Some("value with  spaces".to_string()))]
         );
+    }
+
+    #[test]
+    fn a_value_longer_than_the_limit_is_refused_naming_the_variable() {
+        let mut variables = Variables::new();
+        variables.insert("BIG".into(), "x".repeat(MAX_VALUE_LEN / 2 + 1));
+        assert_eq!(
+            expand_word("$BIG", &variables, '\\', Quotes::Remove).map(|v| v.len()),
+            Ok(MAX_VALUE_LEN / 2 + 1)
+        );
+        for text in [
+            "$BIG$BIG",
+            "${BIG}${BIG}",
+            "$BIG${BIG:-x}",
+            "$BIG${BIG:+$BIG}",
+        ] {
+            assert_eq!(
+                expand_word(text, &variables, '\\', Quotes::Remove),
+                Err(ExpandError::TooLong {
+                    variable: "BIG".into()
+                }),
+                "{text}"
+            );
+        }
     }
 }

@@ -15,7 +15,7 @@ use crate::dockerfile::{
     CommandSpec, CopySpec, Dockerfile, HealthcheckSpec, SourceSpec, Stage, Step,
 };
 use crate::error::{BuildError, Place};
-use crate::expand::{Quotes, Variables, expand_word, name_values};
+use crate::expand::{ExpandError, MAX_VALUE_LEN, Quotes, Variables, expand_word, name_values};
 use crate::image::{self, BaseImage, ImageOpener};
 use crate::tree::{Node, Tree, clean};
 
@@ -434,6 +434,15 @@ impl<'a> Evaluator<'a> {
             Step::Onbuild(text) => state.config.add_trigger(text),
             Step::Maintainer => {}
         }
+        if matches!(step, Step::Arg(_) | Step::Env(_) | Step::Label(_))
+            && state.variables_len() > MAX_VARIABLES_LEN
+        {
+            return Err(BuildError::VariablesTooLarge {
+                file: place.file.clone(),
+                line: place.line,
+                limit: mebibytes(MAX_VARIABLES_LEN),
+            });
+        }
         Ok(())
     }
 
@@ -515,7 +524,7 @@ impl<'a> Evaluator<'a> {
                 } => {
                     let content = if *expand {
                         expand_word(content, variables, escape, Quotes::Keep)
-                            .map_err(|reason| place.invalid(reason))?
+                            .map_err(|error| expand_error(place, error))?
                     } else {
                         content.clone()
                     };
@@ -551,6 +560,12 @@ impl State {
         }
     }
 
+    /// The bytes the arguments, environment and labels take, keys and values.
+    fn variables_len(&self) -> usize {
+        let args: usize = self.args.iter().map(|(k, v)| k.len() + v.len()).sum();
+        args + self.config.variables_len()
+    }
+
     /// Arguments overlaid by the environment, which wins, as in Docker.
     fn variables(&self) -> Variables {
         let mut variables = self.args.clone();
@@ -565,7 +580,27 @@ fn expand(
     variables: &Variables,
     escape: char,
 ) -> Result<String, BuildError> {
-    expand_word(text, variables, escape, Quotes::Remove).map_err(|reason| place.invalid(reason))
+    expand_word(text, variables, escape, Quotes::Remove).map_err(|error| expand_error(place, error))
+}
+
+fn expand_error(place: &Place, error: ExpandError) -> BuildError {
+    match error {
+        ExpandError::Invalid(reason) => place.invalid(reason),
+        ExpandError::TooLong { variable } => BuildError::ValueTooLong {
+            file: place.file.clone(),
+            line: place.line,
+            variable,
+            limit: mebibytes(MAX_VALUE_LEN),
+        },
+    }
+}
+
+/// The most the arguments, environment and labels of a stage may take together.
+const MAX_VARIABLES_LEN: usize = 16 << 20;
+
+/// A size in whole mebibytes, for messages.
+fn mebibytes(bytes: usize) -> String {
+    format!("{} MiB", bytes >> 20)
 }
 
 /// A numeric `--chown=UID[:GID]`; a lone UID is also the GID, as in Docker.

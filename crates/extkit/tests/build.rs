@@ -615,3 +615,50 @@ fn a_fifo_dockerfile_or_dockerignore_is_refused_not_read() {
          it\n"
     );
 }
+
+#[test]
+fn variables_that_repeat_one_another_are_capped_not_expanded_to_gigabytes() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    // Each argument is the previous one ten times: `I` would be 1 GB.
+    let mut dockerfile = String::from("FROM scratch\nARG A=aaaaaaaaaa\n");
+    for (previous, name) in ["A", "B", "C", "D", "E", "F", "G", "H"]
+        .iter()
+        .zip(["B", "C", "D", "E", "F", "G", "H", "I"])
+    {
+        dockerfile += &format!("ARG {name}={}\n", format!("${{{previous}}}").repeat(10));
+    }
+    dockerfile += "LABEL x=$I\n";
+    write_files(&context, &[("Dockerfile", &dockerfile, 0o644)]);
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: Dockerfile:8: expanding `$F` makes a value longer than 1 MiB\n\
+         hint: values that repeat other variables grow fast; shorten the `ARG`, `ENV` or \
+         `--build-arg` values they are made of\n"
+    );
+
+    // Values under the limit each, but too many of them together.
+    let mut dockerfile = String::from("FROM scratch\nARG A=aaaaaaaaaa\n");
+    for (previous, name) in ["A", "B", "C", "D", "E"]
+        .iter()
+        .zip(["B", "C", "D", "E", "F"])
+    {
+        dockerfile += &format!("ARG {name}={}\n", format!("${previous}").repeat(10));
+    }
+    for index in 0..20 {
+        dockerfile += &format!("ENV V{index}=$F\n");
+    }
+    write_files(&context, &[("Dockerfile", &dockerfile, 0o644)]);
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: Dockerfile:23: the arguments, environment and labels of the stage take more \
+         than 16 MiB\n\
+         hint: values that repeat other variables grow fast; shorten the `ARG`, `ENV` or \
+         `--build-arg` values they are made of\n"
+    );
+}
