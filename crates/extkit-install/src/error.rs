@@ -81,6 +81,16 @@ pub enum InstallError {
         wanted: String,
     },
 
+    /// A file, folder or link of the install could not be written.
+    #[error("cannot write `{}`", path.display())]
+    Write {
+        /// What could not be written.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+
     /// No extension of that name is installed.
     #[error("no extension named `{name}` is installed in `{}`", root.display())]
     NotInstalled {
@@ -119,6 +129,17 @@ impl InstallError {
                 "remove it first with `extkit rm {name}` if you want to replace it"
             )),
             InstallError::NotInstalled { .. } => Some("`extkit ls` lists what is installed".into()),
+            InstallError::Write { source, .. } => {
+                Some(if source.kind() == io::ErrorKind::InvalidFilename {
+                    "the extension's folder name, made from the image's repository, is too long \
+                     for this file system; name the image more briefly with `extkit tag` and \
+                     install that"
+                        .into()
+                } else {
+                    "check that the install root is on a writable file system with room to spare"
+                        .into()
+                })
+            }
             InstallError::FileMissing { .. } | InstallError::Metadata { .. } => {
                 Some("run `extkit validate` on the image to see every problem".into())
             }

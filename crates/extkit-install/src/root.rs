@@ -146,12 +146,55 @@ impl InstallRoot {
             }
         }
 
-        // Write the new version beside the old one, then switch the name to it.
+        // Write the new version beside the old one, then switch the name to it. On any
+        // failure before the switch, what this run wrote goes.
         let versions = self.root.join(VERSIONS).join(name);
-        fs_err::create_dir_all(&versions)?;
+        let created_top = !self.root.join(VERSIONS).exists();
+        let created_versions = !versions.exists();
+        let mut final_folder = None;
+        let version =
+            match self.write_and_switch(name, repository, plan, &versions, &mut final_folder) {
+                Ok(version) => version,
+                Err(error) => {
+                    if let Some(folder) = final_folder {
+                        let _ = fs_err::remove_dir_all(folder);
+                    }
+                    if created_versions {
+                        // Only when empty: another run's folder is never removed here.
+                        let _ = std::fs::remove_dir(&versions);
+                    }
+                    if created_top {
+                        let _ = std::fs::remove_dir(self.root.join(VERSIONS));
+                    }
+                    return Err(error);
+                }
+            };
+        extkit_oci::pause_point("install-switched");
+        self.clean_leftovers(name)?;
+        debug!(name, version, "installed");
+        Ok(self.get(name)?.expect("the switch just named it"))
+    }
+
+    /// Writes the plan into a new version folder under `versions` and points `name` at it;
+    /// gives the version. `final_folder` is set once the version folder exists under its final
+    /// name (before that, the staging folder removes itself when dropped).
+    fn write_and_switch(
+        &self,
+        name: &str,
+        repository: &str,
+        plan: &Plan,
+        versions: &Path,
+        final_folder: &mut Option<PathBuf>,
+    ) -> Result<String, InstallError> {
+        let write_error = |path: &Path| {
+            let path = path.to_path_buf();
+            move |source: io::Error| InstallError::Write { path, source }
+        };
+        std::fs::create_dir_all(versions).map_err(write_error(versions))?;
         let staging = tempfile::Builder::new()
             .prefix(".staging-")
-            .tempdir_in(&versions)?;
+            .tempdir_in(versions)
+            .map_err(write_error(versions))?;
         let record = InstallRecord {
             reference: plan.reference.clone(),
             repository: repository.to_string(),
@@ -164,13 +207,13 @@ impl InstallRoot {
         extkit_oci::pause_point("install-staged");
 
         let version = format!("{}-{}", plan.digest.short(), unique_suffix());
-        let final_folder = versions.join(&version);
-        fs_err::rename(staging.keep(), &final_folder)?;
+        let target = versions.join(&version);
+        std::fs::rename(staging.path(), &target).map_err(write_error(&target))?;
+        // Renamed: the staging folder's name is gone, so dropping it must not try to remove it.
+        let _ = staging.keep();
+        *final_folder = Some(target);
         self.switch(name, &Path::new(VERSIONS).join(name).join(&version))?;
-        extkit_oci::pause_point("install-switched");
-        self.clean_leftovers(name)?;
-        debug!(name, version, "installed");
-        Ok(self.get(name)?.expect("the switch just named it"))
+        Ok(version)
     }
 
     /// Removes the installed extension `name`.
@@ -195,10 +238,14 @@ impl InstallRoot {
     /// made under a temporary name and renamed over the old one.
     fn switch(&self, name: &str, target: &Path) -> Result<(), InstallError> {
         let temporary = self.root.join(format!(".link-{name}-{}", unique_suffix()));
-        make_link(target, &temporary)?;
-        if let Err(error) = replace_link(&temporary, &self.root.join(name)) {
+        make_link(target, &temporary).map_err(|source| InstallError::Write {
+            path: temporary.clone(),
+            source,
+        })?;
+        let link = self.root.join(name);
+        if let Err(source) = replace_link(&temporary, &link) {
             let _ = remove_link(&temporary);
-            return Err(error.into());
+            return Err(InstallError::Write { path: link, source });
         }
         Ok(())
     }

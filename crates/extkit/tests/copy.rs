@@ -170,3 +170,39 @@ fn a_copy_into_a_layout_replaces_a_corrupt_blob() {
         fs::read(example_layout().join("blobs/sha256").join(layer)).unwrap()
     );
 }
+
+#[test]
+fn a_failed_copy_into_a_new_layout_removes_only_what_it_created() {
+    let scratch = tempfile::tempdir().unwrap();
+    // A source whose arm64 manifest is damaged: the copy fails after the amd64 blobs.
+    let source_folder = scratch.path().join("source");
+    let (code, _, stderr) = copy(&[
+        &example(),
+        &format!("oci:{}:latest", source_folder.display()),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let manifest = source_folder.join("blobs/sha256").join(&ARM64_DIGEST[7..]);
+    let mut bytes = fs::read(&manifest).unwrap();
+    bytes[0] ^= 0x01;
+    fs::write(&manifest, bytes).unwrap();
+    let source = format!("oci:{}:latest", source_folder.display());
+
+    let new = scratch.path().join("new");
+    let (code, stdout, stderr) =
+        copy(&[&source, &format!("oci:{}:v1", new.join("deeper").display())]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert!(
+        stderr.starts_with(&format!(
+            "error: digest mismatch for manifest `{ARM64_DIGEST}`"
+        )),
+        "{stderr}"
+    );
+    assert!(!new.exists(), "the folders the copy made are left");
+
+    // An empty folder that was there stays, empty.
+    let empty = scratch.path().join("empty");
+    fs::create_dir(&empty).unwrap();
+    let (code, _, _) = copy(&[&source, &format!("oci:{}", empty.display())]);
+    assert_eq!(code, 2);
+    assert_eq!(fs::read_dir(&empty).unwrap().count(), 0);
+}

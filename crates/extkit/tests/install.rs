@@ -511,3 +511,59 @@ fn a_killed_install_leaves_the_old_or_the_new_never_a_mix() {
         .collect();
     assert_eq!(leftovers, Vec::<String>::new());
 }
+
+#[test]
+fn a_failed_install_leaves_no_version_folder_and_names_the_path() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let root = scratch.path().join("root");
+    let root_text = root.to_str().unwrap();
+    let location = Extension::good().write(&scratch.path().join("layout"), "1.0.0");
+    let in_home = |args: &[&str]| {
+        let output = extkit()
+            .env("EXTKIT_HOME", &home)
+            .args(args)
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    assert_eq!(in_home(&["copy", &location, "store:myext:0.1.0"]).0, 0);
+    // The folder name (241 characters) fits, but the temporary link beside it does not.
+    let long = format!("{}/{}:1", "a".repeat(120), "b".repeat(120));
+    assert_eq!(in_home(&["tag", "myext:0.1.0", &long]).0, 0);
+
+    let (code, stdout, stderr) = in_home(&[
+        "install",
+        &long,
+        "--host",
+        "linux/amd64",
+        "--root",
+        root_text,
+    ]);
+    let name = format!("{}_{}", "a".repeat(120), "b".repeat(120));
+    let prefix = format!("error: cannot write `{}/.link-{name}-", root.display());
+    assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+    let (note, error) = stderr.split_once('\n').unwrap();
+    assert_eq!(note, format!("using {long} from the local store"));
+    let (first, rest) = error.split_once('\n').unwrap();
+    assert!(
+        first.starts_with(&prefix) && first.ends_with('`'),
+        "{stderr}"
+    );
+    assert_eq!(
+        rest,
+        "caused by: File name too long (os error 36)\n\
+         hint: the extension's folder name, made from the image's repository, is too long for \
+         this file system; name the image more briefly with `extkit tag` and install that\n"
+    );
+    // Nothing of the install is left but the lock folder.
+    let left: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, [".locks"]);
+}

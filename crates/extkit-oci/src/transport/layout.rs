@@ -181,6 +181,18 @@ pub struct LayoutDestination {
     root: PathBuf,
     tag: Option<String>,
     extra_annotations: HashMap<String, String>,
+    /// What to remove if the write fails before its commit: only what this writer creates.
+    undo: Undo,
+}
+
+/// What a failed write into a new layout removes.
+enum Undo {
+    /// Nothing: the layout was there (or extkit owns the folder).
+    Nothing,
+    /// This folder, the outermost of those the write creates, with all in it.
+    Folder(PathBuf),
+    /// The layout's files inside the folder, which was empty.
+    Contents,
 }
 
 impl LayoutDestination {
@@ -193,6 +205,7 @@ impl LayoutDestination {
                 reason: "it is a file (use `oci-archive:` for a tar file)".into(),
             });
         }
+        let mut undo = Undo::Nothing;
         if path.exists() && !path.join("oci-layout").exists() {
             let non_empty = fs_err::read_dir(path)?.next().is_some();
             if non_empty {
@@ -202,8 +215,20 @@ impl LayoutDestination {
                         .into(),
                 });
             }
+            undo = Undo::Contents;
+        } else if !path.exists() {
+            // The outermost missing folder; `a/b` with no `a` creates `a`.
+            let outermost = path
+                .ancestors()
+                .take_while(|folder| !folder.as_os_str().is_empty() && !folder.exists())
+                .last();
+            if let Some(folder) = outermost {
+                undo = Undo::Folder(folder.to_path_buf());
+            }
         }
-        Ok(LayoutDestination::owned(path, tag))
+        let mut destination = LayoutDestination::owned(path, tag);
+        destination.undo = undo;
+        Ok(destination)
     }
 
     /// Writes to the layout at `path` with none of `create`'s checks, for a folder extkit
@@ -213,6 +238,7 @@ impl LayoutDestination {
             root: path.to_path_buf(),
             tag,
             extra_annotations: HashMap::new(),
+            undo: Undo::Nothing,
         }
     }
 
@@ -377,7 +403,29 @@ impl ImageDestination for LayoutDestination {
             });
             manifests.push(entry);
             Ok(())
-        })
+        })?;
+        self.undo = Undo::Nothing;
+        Ok(())
+    }
+}
+
+impl Drop for LayoutDestination {
+    /// A write that did not reach its commit removes what it created, so a failed copy into
+    /// a new folder leaves no layout without an `index.json`.
+    fn drop(&mut self) {
+        match &self.undo {
+            Undo::Nothing => {}
+            Undo::Folder(folder) => {
+                if folder.exists() {
+                    tracing::debug!(folder = %folder.display(), "removing an unfinished layout");
+                    let _ = std::fs::remove_dir_all(folder);
+                }
+            }
+            Undo::Contents => {
+                let _ = std::fs::remove_dir_all(self.root.join("blobs"));
+                let _ = std::fs::remove_file(self.root.join("oci-layout"));
+            }
+        }
     }
 }
 
