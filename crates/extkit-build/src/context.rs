@@ -45,14 +45,17 @@ pub(crate) fn read_context(root: &Path) -> Result<Tree, BuildError> {
         ));
     }
     let mut tree = Tree::new();
-    walk(root, "", &rules, &mut tree)?;
+    walk(root, "", true, &rules, &mut tree)?;
     debug!(context = %root.display(), entries = tree.len(), "read the build context");
     Ok(tree)
 }
 
+/// Reads `folder`, at `relative` in the context, into `tree`; `utf8` says whether `relative`
+/// is the folder's true name rather than a lossy one.
 fn walk(
     folder: &Path,
     relative: &str,
+    utf8: bool,
     rules: &IgnoreRules,
     tree: &mut Tree,
 ) -> Result<(), BuildError> {
@@ -66,13 +69,20 @@ fn walk(
         .map_err(context_error)?;
     children.sort_by_key(|entry| entry.file_name());
     for child in children {
-        let name = child.file_name().to_string_lossy().into_owned();
+        let file_name = child.file_name();
+        let name = file_name.to_string_lossy();
         let path = if relative.is_empty() {
-            name
+            name.into_owned()
         } else {
             format!("{relative}/{name}")
         };
         let excluded = rules.excludes(&path);
+        // Layers name entries in UTF-8: a lossy name would merge `a\xff` and `a\xfe` into one
+        // entry and lose a file, so such a name is refused unless it is left out.
+        let name_utf8 = utf8 && file_name.to_str().is_some();
+        if !excluded && !name_utf8 {
+            return Err(BuildError::NameNotUtf8 { path });
+        }
         let metadata = fs_err::symlink_metadata(child.path()).map_err(context_error)?;
         let mode = mode_of(&metadata);
         if metadata.is_dir() {
@@ -80,7 +90,7 @@ fn walk(
                 continue;
             }
             let before = tree.len();
-            walk(&child.path(), &path, rules, tree)?;
+            walk(&child.path(), &path, name_utf8, rules, tree)?;
             // An excluded folder stays only as the parent of something re-included.
             if !excluded || tree.len() > before {
                 tree.insert(&path, Node::directory(mode));
@@ -92,7 +102,15 @@ fn walk(
         }
         let kind = if metadata.file_type().is_symlink() {
             let target = fs_err::read_link(child.path()).map_err(context_error)?;
-            NodeKind::Symlink(target.to_string_lossy().into_owned())
+            match target.to_str() {
+                Some(target) => NodeKind::Symlink(target.to_string()),
+                None => {
+                    return Err(BuildError::LinkTargetNotUtf8 {
+                        path,
+                        target: target.to_string_lossy().into_owned(),
+                    });
+                }
+            }
         } else if metadata.is_file() {
             NodeKind::File(Content::Disk(child.path()))
         } else {
@@ -189,6 +207,31 @@ mod tests {
                 "ui",
                 "ui/index.html"
             ]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_name_that_is_not_utf8_is_refused_unless_left_out() {
+        use std::ffi::OsStr;
+        use std::os::unix::ffi::OsStrExt;
+        let folder = tempfile::tempdir().unwrap();
+        let root = folder.path();
+        fs_err::create_dir(root.join(OsStr::from_bytes(b"dir\xff"))).unwrap();
+        fs_err::write(root.join(OsStr::from_bytes(b"dir\xff/keep")), "x").unwrap();
+        fs_err::write(root.join("ok"), "x").unwrap();
+
+        fs_err::write(root.join(".dockerignore"), "dir*\n").unwrap();
+        let tree = read_context(root).unwrap();
+        let paths: Vec<&str> = tree.entries().map(|(p, _)| p).collect();
+        assert_eq!(paths, vec![".dockerignore", "ok"]);
+
+        // Inside a folder with such a name, a name in UTF-8 is no better.
+        fs_err::write(root.join(".dockerignore"), "dir*\n!dir*/keep\n").unwrap();
+        let error = read_context(root).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            "the name of `dir\u{FFFD}/keep` in the build context is not UTF-8"
         );
     }
 }

@@ -170,6 +170,24 @@ pub enum BuildError {
         source: io::Error,
     },
 
+    /// A name in a context is not UTF-8, which layer entries are named in.
+    #[error("the name of `{path}` in the build context is not UTF-8")]
+    NameNotUtf8 {
+        /// The path in the context, invalid bytes shown as `\u{FFFD}`.
+        path: String,
+    },
+
+    /// A symbolic link in a context points to a path that is not UTF-8.
+    #[error(
+        "the symbolic link `{path}` in the build context points to `{target}`, which is not UTF-8"
+    )]
+    LinkTargetNotUtf8 {
+        /// The link's path in the context.
+        path: String,
+        /// Its target, invalid bytes shown as `\u{FFFD}`.
+        target: String,
+    },
+
     /// A layer could not be made.
     #[error(transparent)]
     Layer(#[from] extkit_layer::LayerError),
@@ -208,6 +226,14 @@ impl BuildError {
                  `--build-arg` values they are made of"
                     .into(),
             ),
+            BuildError::NameNotUtf8 { .. } => Some(
+                "rename it (`convmv` converts names to UTF-8), or leave it out with \
+                 `.dockerignore`"
+                    .into(),
+            ),
+            BuildError::LinkTargetNotUtf8 { .. } => {
+                Some("point the link at a UTF-8 path, or leave it out with `.dockerignore`".into())
+            }
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }

@@ -662,3 +662,27 @@ fn variables_that_repeat_one_another_are_capped_not_expanded_to_gigabytes() {
          `--build-arg` values they are made of\n"
     );
 }
+
+#[test]
+fn a_name_that_is_not_utf8_is_refused_not_merged_with_another() {
+    use std::ffi::OsStr;
+    use std::os::unix::ffi::OsStrExt;
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nCOPY . /\n", 0o644)],
+    );
+    for name in [&b"bad\xff"[..], &b"bad\xfe"[..]] {
+        fs::write(context.join(OsStr::from_bytes(name)), name).unwrap();
+    }
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: the name of `bad\u{FFFD}` in the build context is not UTF-8\n\
+         hint: rename it (`convmv` converts names to UTF-8), or leave it out with \
+         `.dockerignore`\n"
+    );
+}
