@@ -366,3 +366,79 @@ fn skopeo_reads_the_store_as_an_oci_layout() {
     ]));
     assert_eq!(digest_of(&raw), INDEX_DIGEST);
 }
+
+#[test]
+fn gc_rmi_and_check_print_json_when_asked() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    let json = |stdout: &str| serde_json::from_str::<serde_json::Value>(stdout).unwrap();
+
+    let (code, stdout, stderr) = run(home, &["store", "check", "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({"ok": true, "checked": 8, "broken": []})
+    );
+
+    let (code, stdout, _) = run(home, &["store", "gc", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({"removed_files": 0, "freed_bytes": 0})
+    );
+
+    let (code, stdout, stderr) = run(
+        home,
+        &[
+            "rmi",
+            "acme/hello:1.0",
+            "acme/hello:nothere",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(code, 1);
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({"untagged": [{"image": "acme/hello:1.0", "digest": INDEX_DIGEST}]})
+    );
+    assert_eq!(
+        stderr,
+        "error: no image named `acme/hello:nothere` in the local store\n"
+    );
+
+    let (code, stdout, _) = run(home, &["store", "gc", "--format", "json"]);
+    assert_eq!(code, 0);
+    assert_eq!(
+        json(&stdout),
+        serde_json::json!({"removed_files": 8, "freed_bytes": 4928})
+    );
+
+    // A broken store: a blob no image needs now is still checked.
+    run(home, &["copy", &example(), "store:acme/hello:1.0"]);
+    fs::write(
+        home.join("store/blobs/sha256").join(&ARM64_DIGEST[7..]),
+        "tampered",
+    )
+    .unwrap();
+    let (code, stdout, _) = run(home, &["store", "check", "--format", "json"]);
+    assert_eq!(code, 1);
+    let value = json(&stdout);
+    assert_eq!(
+        (&value["ok"], &value["checked"]),
+        (&serde_json::json!(false), &serde_json::json!(8))
+    );
+    assert_eq!(
+        value["broken"],
+        serde_json::json!([{
+            "digest": ARM64_DIGEST,
+            "kind": "corrupt",
+            "problem": format!(
+                "digest mismatch for `{}`: expected `{ARM64_DIGEST}` but found `{}`",
+                home.join("store/blobs/sha256").join(&ARM64_DIGEST[7..]).display(),
+                digest_of(b"tampered"),
+            ),
+        }])
+    );
+}

@@ -220,12 +220,19 @@ pub fn tag(args: &TagArgs, printer: Printer) -> anyhow::Result<ExitCode> {
 pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
     let store = Store::open_default()?;
     let mut code = ExitCode::SUCCESS;
+    let mut untagged = Vec::new();
     for text in &args.images {
         let reference = store_reference(text)?;
         match store.untag(&reference) {
-            Ok(digest) => {
-                printer.data(&format!("untagged: {} ({digest})\n", reference.familiar()))?
-            }
+            Ok(digest) => match printer.format {
+                OutputFormat::Json => untagged.push(json!({
+                    "image": reference.familiar(),
+                    "digest": digest.to_string(),
+                })),
+                OutputFormat::Table => {
+                    printer.data(&format!("untagged: {} ({digest})\n", reference.familiar()))?
+                }
+            },
             Err(extkit_oci::Error::ImageNotFound { .. }) => {
                 printer.error_line(&format!(
                     "no image named `{}` in the local store",
@@ -235,6 +242,9 @@ pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
             }
             Err(error) => return Err(error.into()),
         }
+    }
+    if printer.format == OutputFormat::Json {
+        printer.json(&json!({ "untagged": untagged }))?;
     }
     Ok(code)
 }
@@ -261,6 +271,23 @@ pub fn maintain(command: &StoreCommand, printer: Printer) -> anyhow::Result<Exit
                 printer.error_line(&format!("missing blob `{digest}`, needed by {image}"));
             }
             let broken = report.corrupt.len() + report.missing.len();
+            if printer.format == OutputFormat::Json {
+                let corrupt = report.corrupt.iter().map(|(digest, reason)| {
+                    json!({"digest": digest.to_string(), "kind": "corrupt", "problem": reason})
+                });
+                let missing = report.missing.iter().map(|(digest, image)| {
+                    json!({
+                        "digest": digest.to_string(),
+                        "kind": "missing",
+                        "problem": format!("missing, needed by {image}"),
+                    })
+                });
+                printer.json(&json!({
+                    "ok": broken == 0,
+                    "checked": report.blobs_checked,
+                    "broken": corrupt.chain(missing).collect::<Vec<_>>(),
+                }))?;
+            }
             printer.note(&format!(
                 "checked {} blobs in `{}`: {}",
                 report.blobs_checked,
@@ -279,11 +306,17 @@ pub fn maintain(command: &StoreCommand, printer: Printer) -> anyhow::Result<Exit
         }
         StoreCommand::Gc => {
             let report = store.gc()?;
-            printer.data(&format!(
-                "removed {} files, freed {}\n",
-                report.files_removed,
-                human_size(report.bytes_freed)
-            ))?;
+            match printer.format {
+                OutputFormat::Json => printer.json(&json!({
+                    "removed_files": report.files_removed,
+                    "freed_bytes": report.bytes_freed,
+                }))?,
+                OutputFormat::Table => printer.data(&format!(
+                    "removed {} files, freed {}\n",
+                    report.files_removed,
+                    human_size(report.bytes_freed)
+                ))?,
+            }
             Ok(ExitCode::SUCCESS)
         }
     }
