@@ -102,6 +102,17 @@ pub enum BuildError {
         limit: String,
     },
 
+    /// Stages copy from each other in a loop (`COPY --from` or `FROM`).
+    #[error("{file}:{line}: {message}")]
+    CircularStages {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line that closes the loop, from 1.
+        line: usize,
+        /// Which stages, such as ``stages `a` and `b` copy from each other``.
+        message: String,
+    },
+
     /// Something extkit does not do yet.
     #[error("{file}:{line}: {what} is not supported yet")]
     Unsupported {
@@ -234,6 +245,11 @@ impl BuildError {
             BuildError::LinkTargetNotUtf8 { .. } => {
                 Some("point the link at a UTF-8 path, or leave it out with `.dockerignore`".into())
             }
+            BuildError::CircularStages { .. } => Some(
+                "a stage can only copy from stages that do not need it; to copy from an image \
+                 named like a stage, name it in full (`docker.io/library/NAME:TAG`)"
+                    .into(),
+            ),
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }

@@ -14,6 +14,7 @@ mod compress;
 mod config;
 mod context;
 mod copy;
+mod cycles;
 mod dockerfile;
 mod error;
 mod expand;

@@ -96,6 +96,7 @@ fn platform_arguments(prefix: &str, platform: &Platform, variables: &mut Variabl
 impl<'a> Evaluator<'a> {
     /// An evaluator for the target platform `platform`.
     pub fn new(shared: &'a Shared<'a>, platform: Platform) -> Result<Evaluator<'a>, BuildError> {
+        crate::cycles::check(shared.dockerfile, &|name| shared.named.contains_key(name))?;
         let mut globals = Variables::new();
         platform_arguments("TARGET", &platform, &mut globals);
         platform_arguments("BUILD", &shared.build_platform, &mut globals);
@@ -283,7 +284,8 @@ impl<'a> Evaluator<'a> {
     }
 
     /// The file system `COPY --from=NAME` reads, with a description and whether its files
-    /// are root's.
+    /// are root's. `NAME` may be any stage before `before`: `COPY --from` names later stages
+    /// too, as in BuildKit (loops are refused first, by `cycles::check`).
     fn copy_source(
         &mut self,
         place: &Place,
@@ -371,8 +373,8 @@ impl<'a> Evaluator<'a> {
                     state.config.set_label(&word(&key)?, &value);
                 }
             }
-            Step::Copy(spec) => self.copy(place, stage, spec, state, &variables, false)?,
-            Step::Add(spec) => self.copy(place, stage, spec, state, &variables, true)?,
+            Step::Copy(spec) => self.copy(place, spec, state, &variables, false)?,
+            Step::Add(spec) => self.copy(place, spec, state, &variables, true)?,
             Step::Workdir(raw) => {
                 let path = word(raw)?;
                 let path = if path.starts_with('/') {
@@ -449,7 +451,6 @@ impl<'a> Evaluator<'a> {
     fn copy(
         &mut self,
         place: &Place,
-        stage: &Stage,
         spec: &CopySpec,
         state: &mut State,
         variables: &Variables,
@@ -486,7 +487,8 @@ impl<'a> Evaluator<'a> {
         }
         let (source, origin) = match &from {
             Some(name) => {
-                let (tree, origin, from_context) = self.copy_source(place, name, stage.index)?;
+                let (tree, origin, from_context) =
+                    self.copy_source(place, name, self.shared.dockerfile.stages.len())?;
                 options.from_context = from_context;
                 (tree, origin)
             }

@@ -686,3 +686,78 @@ fn a_name_that_is_not_utf8_is_refused_not_merged_with_another() {
          `.dockerignore`\n"
     );
 }
+
+#[test]
+fn stages_that_copy_from_each_other_are_refused_before_any_image_is_opened() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let hint = "hint: a stage can only copy from stages that do not need it; to copy from an \
+                image named like a stage, name it in full (`docker.io/library/NAME:TAG`)\n";
+    write_files(
+        &context,
+        &[(
+            "Dockerfile",
+            "FROM scratch AS a\nCOPY --from=a /x /y\n",
+            0o644,
+        )],
+    );
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: Dockerfile:2: stage `a` copies from itself (a circular dependency)\n{hint}"
+        )
+    );
+
+    write_files(
+        &context,
+        &[(
+            "Dockerfile",
+            "FROM scratch AS a\nCOPY --from=b /x /y\n\nFROM scratch AS b\nCOPY --from=a /x /y\n",
+            0o644,
+        )],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: Dockerfile:5: stages `a` and `b` copy from each other (a circular \
+             dependency)\n{hint}"
+        )
+    );
+
+    // A later stage is a stage, not an image, as in BuildKit.
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                "FROM scratch AS a\nCOPY --from=b /x /y\n\nFROM scratch AS b\nCOPY x /x\n",
+                0o644,
+            ),
+            ("x", "x\n", 0o644),
+        ],
+    );
+    let layout = format!("oci:{}:1", scratch.path().join("layout").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &[
+            "build",
+            "ctx",
+            "--target",
+            "a",
+            "--output",
+            &layout,
+            "--no-validate",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(
+        unpack(&layout)["arm64"].files,
+        BTreeMap::from([("y".to_string(), "file 644 x\n".to_string())])
+    );
+}
