@@ -91,6 +91,13 @@ pub enum InstallError {
         source: io::Error,
     },
 
+    /// The install root exists and is not a folder.
+    #[error("the install root `{}` is not a folder", root.display())]
+    RootNotAFolder {
+        /// The install root.
+        root: PathBuf,
+    },
+
     /// No extension of that name is installed.
     #[error("no extension named `{name}` is installed in `{}`", root.display())]
     NotInstalled {
@@ -129,6 +136,9 @@ impl InstallError {
                 "remove it first with `extkit rm {name}` if you want to replace it"
             )),
             InstallError::NotInstalled { .. } => Some("`extkit ls` lists what is installed".into()),
+            InstallError::RootNotAFolder { .. } => Some(
+                "give `--root` a folder, or a path that does not exist yet (it is created)".into(),
+            ),
             InstallError::Write { source, .. } => {
                 Some(if source.kind() == io::ErrorKind::InvalidFilename {
                     "the extension's folder name, made from the image's repository, is too long \

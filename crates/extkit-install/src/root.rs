@@ -76,8 +76,19 @@ impl InstallRoot {
         &self.root
     }
 
+    /// Refuses a root that exists and is not a folder (links to folders are followed).
+    pub fn check_folder(&self) -> Result<(), InstallError> {
+        if self.root.exists() && !self.root.is_dir() {
+            return Err(InstallError::RootNotAFolder {
+                root: self.root.clone(),
+            });
+        }
+        Ok(())
+    }
+
     /// Every installed extension, by name.
     pub fn list(&self) -> Result<Vec<Installed>, InstallError> {
+        self.check_folder()?;
         let mut installed = Vec::new();
         if !self.root.exists() {
             return Ok(installed);
@@ -98,6 +109,7 @@ impl InstallRoot {
 
     /// The installed extension named `name`, if any.
     pub fn get(&self, name: &str) -> Result<Option<Installed>, InstallError> {
+        self.check_folder()?;
         let path = self.root.join(name);
         let record_path = path.join("install.json");
         let bytes = match fs_err::read(&record_path) {
@@ -127,6 +139,7 @@ impl InstallRoot {
         plan: &Plan,
         replace: bool,
     ) -> Result<Installed, InstallError> {
+        self.check_folder()?;
         let _lock = self.lock(name)?;
         self.clean_leftovers(name)?;
 
@@ -218,6 +231,7 @@ impl InstallRoot {
 
     /// Removes the installed extension `name`.
     pub fn remove(&self, name: &str) -> Result<Installed, InstallError> {
+        self.check_folder()?;
         let _lock = self.lock(name)?;
         let Some(installed) = self.get(name)? else {
             return Err(InstallError::NotInstalled {

@@ -138,6 +138,13 @@ pub enum Error {
         what: String,
     },
 
+    /// A file given as an archive is not a tar file at all.
+    #[error("`{}` is not a tar archive", path.display())]
+    NotATar {
+        /// The file.
+        path: PathBuf,
+    },
+
     /// An archive (tar) is malformed.
     #[error("malformed archive `{}`: {reason}", path.display())]
     MalformedArchive {
@@ -179,6 +186,11 @@ impl Error {
     /// A sentence telling the user what to do next, when there is one.
     pub fn hint(&self) -> Option<String> {
         match self {
+            Error::NotATar { .. } => Some(
+                "`oci-archive:` and `docker-archive:` name tar files, as `extkit copy` or \
+                 `docker save` write them; for an image layout folder use `oci:DIR`"
+                    .into(),
+            ),
             Error::InvalidReference { .. } => Some(
                 "a reference looks like `alpine`, `acme/ext:1.0`, `localhost:5000/x@sha256:…`; \
                  repository names are lower-case"

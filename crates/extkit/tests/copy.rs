@@ -206,3 +206,26 @@ fn a_failed_copy_into_a_new_layout_removes_only_what_it_created() {
     assert_eq!(code, 2);
     assert_eq!(fs::read_dir(&empty).unwrap().count(), 0);
 }
+
+#[test]
+fn a_file_that_is_not_a_tar_is_named_so() {
+    let scratch = tempfile::tempdir().unwrap();
+    let file = scratch.path().join("notes.tar");
+    fs::write(&file, vec![0xA5u8; 2048]).unwrap();
+    for transport in ["oci-archive", "docker-archive"] {
+        let location = format!("{transport}:{}", file.display());
+        let out = format!("oci:{}", scratch.path().join("out").display());
+        let (code, stdout, stderr) = copy(&[&location, &out]);
+        assert_eq!((code, stdout.as_str()), (2, ""));
+        assert_eq!(
+            stderr,
+            format!(
+                "error: cannot read `{location}`\n\
+                 caused by: `{}` is not a tar archive\n\
+                 hint: `oci-archive:` and `docker-archive:` name tar files, as `extkit copy` or \
+                 `docker save` write them; for an image layout folder use `oci:DIR`\n",
+                file.display()
+            )
+        );
+    }
+}

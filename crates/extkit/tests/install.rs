@@ -567,3 +567,32 @@ fn a_failed_install_leaves_no_version_folder_and_names_the_path() {
         .collect();
     assert_eq!(left, [".locks"]);
 }
+
+#[test]
+fn a_root_that_is_a_file_is_named_before_anything_is_read() {
+    let scratch = tempfile::tempdir().unwrap();
+    let location = Extension::good().write(&scratch.path().join("layout"), "1.0.0");
+    let file = scratch.path().join("afile");
+    fs::write(&file, "not a folder").unwrap();
+    for args in [
+        vec![
+            "install",
+            location.as_str(),
+            "--root",
+            file.to_str().unwrap(),
+        ],
+        vec!["ls", "--root", file.to_str().unwrap()],
+    ] {
+        let (code, stdout, stderr) = run(&args);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{args:?}");
+        assert_eq!(
+            stderr,
+            format!(
+                "error: the install root `{}` is not a folder\n\
+                 hint: give `--root` a folder, or a path that does not exist yet (it is created)\n",
+                file.display()
+            )
+        );
+    }
+    assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
+}

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::fs;
 use std::path::Path;
 
 use common::extension::{Extension, binary};
@@ -480,4 +481,46 @@ fn buildah_built_extensions_get_the_same_verdicts() {
             Some("/darwin/hello")
         )]
     );
+}
+
+#[test]
+fn a_folder_is_named_as_a_folder() {
+    let scratch = tempfile::tempdir().unwrap();
+    let with_metadata = scratch.path().join("ext");
+    fs::create_dir(&with_metadata).unwrap();
+    fs::write(with_metadata.join("metadata.json"), "{}").unwrap();
+    let bare = scratch.path().join("bare");
+    fs::create_dir(&bare).unwrap();
+    for (folder, hint) in [
+        (
+            with_metadata.display().to_string(),
+            format!(
+                "give its metadata.json: `extkit validate {}`",
+                with_metadata.join("metadata.json").display()
+            ),
+        ),
+        (
+            bare.display().to_string(),
+            "give the path of a metadata.json file, or an image such as `oci:DIR:TAG` or \
+             `docker://REGISTRY/NAME:TAG`"
+                .to_string(),
+        ),
+        (
+            common::example_layout().display().to_string(),
+            format!(
+                "it is an OCI image layout: validate it as `oci:{}`",
+                common::example_layout().display()
+            ),
+        ),
+    ] {
+        let output = extkit().args(["validate", &folder]).output().unwrap();
+        assert_eq!(output.status.code(), Some(2));
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            format!(
+                "error: `{folder}` is a folder, not a metadata.json file nor an image\n\
+                 hint: {hint}\n"
+            )
+        );
+    }
 }

@@ -90,11 +90,16 @@ impl TarFiles {
         let mut archive = tar::Archive::new(io::BufReader::new(file));
         let mut members = HashMap::new();
         let mut links = Vec::new();
-        let entries = archive
-            .entries_with_seek()
-            .map_err(|error| malformed(error.to_string()))?;
-        for entry in entries {
-            let entry = entry.map_err(|error| malformed(error.to_string()))?;
+        let not_a_tar = || Error::NotATar {
+            path: path.to_path_buf(),
+        };
+        let entries = archive.entries_with_seek().map_err(|_| not_a_tar())?;
+        for (number, entry) in entries.enumerate() {
+            // A first header that does not read is no tar at all; a later one, a damaged tar.
+            let entry = entry.map_err(|error| match number {
+                0 => not_a_tar(),
+                _ => malformed(error.to_string()),
+            })?;
             let name = entry
                 .path()
                 .map_err(|error| malformed(error.to_string()))?

@@ -17,10 +17,12 @@ use crate::failure::Refusal;
 use crate::output::{Printer, plain_table, render_table};
 
 fn install_root(args: &RootArgs) -> anyhow::Result<InstallRoot> {
-    Ok(match &args.root {
+    let root = match &args.root {
         Some(path) => InstallRoot::at(path),
         None => InstallRoot::open_default()?,
-    })
+    };
+    root.check_folder()?;
+    Ok(root)
 }
 
 /// The folder name and the full repository of the image at `location`.

@@ -49,6 +49,30 @@ pub fn run(
         .into());
     }
 
+    // A folder is neither a metadata.json file nor an image, unless it spells a reference.
+    let is_reference = text.parse::<extkit_oci::ImageReference>().is_ok();
+    if path.is_dir() && (looks_like_path || !is_reference) {
+        let metadata = path.join("metadata.json");
+        let hint = if path.join("oci-layout").is_file() {
+            format!("it is an OCI image layout: validate it as `oci:{text}`")
+        } else if metadata.is_file() {
+            format!(
+                "give its metadata.json: `extkit validate {}`",
+                metadata.display()
+            )
+        } else {
+            "give the path of a metadata.json file, or an image such as `oci:DIR:TAG` or \
+             `docker://REGISTRY/NAME:TAG`"
+                .into()
+        };
+        return Err(Refusal {
+            message: format!("`{text}` is a folder, not a metadata.json file nor an image"),
+            hint: Some(hint),
+            is_answer: false,
+        }
+        .into());
+    }
+
     let report = if path.is_file() {
         let bytes = fs_err::read(text)?;
         extkit_extension::validate_metadata_file(text, &bytes, &options)
