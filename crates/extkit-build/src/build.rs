@@ -1,12 +1,11 @@
 //! The whole build: read the Dockerfile and contexts once, build the target stage for every
 //! platform in parallel, make each distinct layer once and compress them on every core.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::Arc;
 
-use extkit_layer::LayerBuilder;
-use extkit_oci::{Compression, Digest, ImageWriter, LayerBlob, Platform, PlatformImage};
+use extkit_oci::{Compression, ImageWriter, LayerBlob, Platform, PlatformImage};
 use tracing::debug;
 
 use crate::context::read_context;
@@ -14,7 +13,7 @@ use crate::dockerfile;
 use crate::error::BuildError;
 use crate::image::ImageOpener;
 use crate::stage::{Evaluator, PendingLayer, Shared};
-use crate::tree::{NodeKind, Tree};
+use crate::tree::Tree;
 
 /// What to build and how.
 pub struct BuildOptions<'a> {
@@ -43,7 +42,7 @@ pub struct BuildOptions<'a> {
 /// A layer of a platform's image before compression.
 enum PlannedLayer {
     Stored(Arc<LayerBlob>),
-    Tar { tar: Arc<Vec<u8>>, diff_id: Digest },
+    Built(Arc<Tree>),
 }
 
 /// One platform's built image, layers not yet compressed.
@@ -92,14 +91,13 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
         build_platform: host_platform(),
     };
 
-    let tars = TarCache::default();
     let planned: Vec<Result<PlannedImage, BuildError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = options
             .platforms
             .iter()
             .map(|platform| {
-                let (shared, tars) = (&shared, &tars);
-                scope.spawn(move || plan_platform(shared, tars, platform, target, options))
+                let shared = &shared;
+                scope.spawn(move || plan_platform(shared, platform, target, options))
             })
             .collect();
         handles
@@ -129,30 +127,24 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
                 other => other,
             })?;
 
-    // Each distinct layer is compressed once, whichever platforms share it.
-    let mut distinct: Vec<(Digest, Arc<Vec<u8>>)> = Vec::new();
+    // Each distinct layer is made and compressed once, whichever platforms share it (the UI,
+    // usually).
+    let mut distinct: Vec<Arc<Tree>> = Vec::new();
     for image in &planned {
         for layer in &image.layers {
-            if let PlannedLayer::Tar { tar, diff_id } = layer
-                && !distinct.iter().any(|(known, _)| known == diff_id)
+            if let PlannedLayer::Built(tree) = layer
+                && !distinct.iter().any(|known| **known == **tree)
             {
-                distinct.push((diff_id.clone(), tar.clone()));
+                distinct.push(tree.clone());
             }
         }
     }
-    let tars: Vec<&[u8]> = distinct.iter().map(|(_, tar)| tar.as_slice()).collect();
-    let compressed = crate::compress::compress_all(&tars, options.compression)
-        .map_err(|error| BuildError::Layer(error.into()))?;
-    let blobs: HashMap<Digest, LayerBlob> = distinct
-        .iter()
-        .zip(compressed)
-        .map(|((diff_id, _), bytes)| {
-            let media_type = crate::compress::media_type(options.compression);
-            let blob = LayerBlob::new(media_type, bytes, diff_id.clone());
-            (diff_id.clone(), blob)
-        })
-        .collect();
-    debug!(layers = blobs.len(), "compressed the distinct layers");
+    let made =
+        crate::compress::make_layers(&distinct, options.source_date_epoch, options.compression)?;
+    debug!(
+        layers = made.len(),
+        "made and compressed the distinct layers"
+    );
 
     let created = rfc3339(options.source_date_epoch);
     let mut writer = ImageWriter::new();
@@ -162,7 +154,13 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
             .into_iter()
             .map(|layer| match layer {
                 PlannedLayer::Stored(blob) => (*blob).clone(),
-                PlannedLayer::Tar { diff_id, .. } => blobs[&diff_id].clone(),
+                PlannedLayer::Built(tree) => {
+                    let index = distinct
+                        .iter()
+                        .position(|known| **known == *tree)
+                        .expect("every built layer was made");
+                    made[index].clone()
+                }
             })
             .collect();
         writer.add(PlatformImage {
@@ -175,58 +173,8 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
     Ok(writer)
 }
 
-/// A layer's uncompressed tar and its digest.
-type LayerTar = (Arc<Vec<u8>>, Digest);
-
-/// A layer tar being made by one platform, or made (`None` when making it failed).
-type TarCell = Arc<OnceLock<Option<LayerTar>>>;
-
-/// Layer tars by the entries they hold, so a layer every platform shares (the UI, usually) is
-/// made once while the platforms are built in parallel: the second platform waits for it.
-#[derive(Default)]
-struct TarCache {
-    cells: Mutex<Vec<(Arc<Tree>, TarCell)>>,
-}
-
-impl TarCache {
-    fn tar(&self, tree: &Arc<Tree>, mtime: u64) -> Result<LayerTar, BuildError> {
-        let cell = {
-            let mut cells = self
-                .cells
-                .lock()
-                .expect("no thread panics holding the cache");
-            match cells.iter().find(|(known, _)| **known == **tree) {
-                Some((_, cell)) => cell.clone(),
-                None => {
-                    let cell = Arc::new(OnceLock::new());
-                    cells.push((tree.clone(), cell.clone()));
-                    cell
-                }
-            }
-        };
-        let mut failure = None;
-        let made = cell.get_or_init(|| match layer_tar(tree, mtime) {
-            Ok(blob) => Some((Arc::new(blob.bytes.into()), blob.diff_id)),
-            Err(error) => {
-                failure = Some(error);
-                None
-            }
-        });
-        match (made, failure) {
-            (Some(made), _) => Ok(made.clone()),
-            (None, Some(error)) => Err(error),
-            // Another platform failed to make it: fail with this platform's own error.
-            (None, None) => {
-                let blob = layer_tar(tree, mtime)?;
-                Ok((Arc::new(blob.bytes.into()), blob.diff_id))
-            }
-        }
-    }
-}
-
 fn plan_platform(
     shared: &Shared<'_>,
-    tars: &TarCache,
     platform: &Platform,
     target: usize,
     options: &BuildOptions<'_>,
@@ -241,10 +189,7 @@ fn plan_platform(
     for layer in &result.layers {
         layers.push(match layer {
             PendingLayer::Stored(blob) => PlannedLayer::Stored(blob.clone()),
-            PendingLayer::Built(tree) => {
-                let (tar, diff_id) = tars.tar(tree, options.source_date_epoch)?;
-                PlannedLayer::Tar { tar, diff_id }
-            }
+            PendingLayer::Built(tree) => PlannedLayer::Built(tree.clone()),
         });
     }
     Ok(PlannedImage {
@@ -252,30 +197,6 @@ fn plan_platform(
         config: config.to_value(),
         layers,
     })
-}
-
-/// The uncompressed tar of a layer's entries.
-fn layer_tar(tree: &Tree, mtime: u64) -> Result<LayerBlob, BuildError> {
-    let mut builder = LayerBuilder::new(mtime);
-    for (path, node) in tree.entries() {
-        match &node.kind {
-            NodeKind::File(content) => {
-                let bytes = content.read().map_err(|source| BuildError::Context {
-                    path: PathBuf::from(path),
-                    source,
-                })?;
-                builder.add_file(path, bytes, node.mode)?;
-            }
-            NodeKind::Directory => {
-                builder.add_dir(path, node.mode)?;
-            }
-            NodeKind::Symlink(target) => {
-                builder.add_symlink(path, target)?;
-            }
-        }
-        builder.set_owner_of(path, node.uid, node.gid);
-    }
-    Ok(builder.build(Compression::None)?)
 }
 
 /// The platform this machine is, for `BUILDPLATFORM`.

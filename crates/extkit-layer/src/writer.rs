@@ -1,6 +1,6 @@
 use std::collections::BTreeMap;
-use std::io::{self, Write};
-use std::path::Path;
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
 
 use extkit_oci::{Compression, LayerBlob, media_types, sha256_digest};
 
@@ -10,6 +10,16 @@ pub enum LayerError {
     /// A source file or folder could not be read.
     #[error(transparent)]
     Io(#[from] io::Error),
+
+    /// The file on disk that an entry's content comes from could not be read.
+    #[error("cannot read the content of `{path}`")]
+    ReadSource {
+        /// The entry's path in the layer.
+        path: String,
+        /// The underlying error.
+        #[source]
+        source: io::Error,
+    },
 
     /// A path inside the layer is empty, absolute after cleaning, or climbs out with `..`.
     #[error("invalid path `{path}` in a layer: {reason}")]
@@ -25,6 +35,8 @@ pub enum LayerError {
 #[derive(Clone, Debug, PartialEq, Eq)]
 enum EntryKind {
     File(Vec<u8>),
+    /// A regular file whose content is read from disk when the tar is written.
+    DiskFile(PathBuf),
     Directory,
     Symlink(String),
 }
@@ -65,6 +77,17 @@ impl LayerBuilder {
         mode: u32,
     ) -> Result<&mut Self, LayerError> {
         self.insert(path, EntryKind::File(content), mode)
+    }
+
+    /// Adds a regular file whose content is the file `source`, read only when the tar is
+    /// written, so a large layer's files are not all held in memory at once.
+    pub fn add_file_from_disk(
+        &mut self,
+        path: &str,
+        source: &Path,
+        mode: u32,
+    ) -> Result<&mut Self, LayerError> {
+        self.insert(path, EntryKind::DiskFile(source.to_path_buf()), mode)
     }
 
     /// Adds a folder.
@@ -198,8 +221,16 @@ impl LayerBuilder {
     }
 
     fn tar(&self) -> Result<Vec<u8>, LayerError> {
-        let mut builder = tar::Builder::new(Vec::new());
+        self.write_tar(Vec::new())
+    }
+
+    /// Writes the uncompressed tar to `out`, as [`LayerBuilder::build`] makes it, and gives
+    /// `out` back; files added from disk are read now, one at a time.
+    pub fn write_tar<W: Write>(&self, out: W) -> Result<W, LayerError> {
+        let mut builder = tar::Builder::new(out);
         builder.mode(tar::HeaderMode::Deterministic);
+        // One buffer for every file read from disk.
+        let mut buffer = Vec::new();
         for (path, entry) in &self.entries {
             let mut header = tar::Header::new_gnu();
             header.set_mtime(self.mtime);
@@ -211,6 +242,18 @@ impl LayerBuilder {
                     header.set_entry_type(tar::EntryType::Regular);
                     header.set_size(content.len() as u64);
                     builder.append_data(&mut header, path, &content[..])?;
+                }
+                EntryKind::DiskFile(source) => {
+                    buffer.clear();
+                    fs_err::File::open(source)
+                        .and_then(|mut file| file.read_to_end(&mut buffer))
+                        .map_err(|source| LayerError::ReadSource {
+                            path: path.clone(),
+                            source,
+                        })?;
+                    header.set_entry_type(tar::EntryType::Regular);
+                    header.set_size(buffer.len() as u64);
+                    builder.append_data(&mut header, path, &buffer[..])?;
                 }
                 EntryKind::Directory => {
                     header.set_entry_type(tar::EntryType::Directory);
