@@ -14,6 +14,20 @@ pub struct Refusal {
     pub is_answer: bool,
 }
 
+/// An error whose message says in full what went wrong, with its causes kept below it and
+/// its own hint, which comes before any hint of its causes.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct Explained {
+    /// What went wrong.
+    pub message: String,
+    /// What to do next.
+    pub hint: Option<String>,
+    /// Why.
+    #[source]
+    pub source: Box<dyn std::error::Error + Send + Sync + 'static>,
+}
+
 /// The exit code for an error: 1 when the answer is "no", 2 when the command could not run.
 pub fn exit_code(error: &anyhow::Error) -> ExitCode {
     for cause in error.chain() {
@@ -45,6 +59,9 @@ pub fn exit_code(error: &anyhow::Error) -> ExitCode {
 /// The hint of the first error in the chain that has one.
 pub fn hint(error: &anyhow::Error) -> Option<String> {
     error.chain().find_map(|cause| {
+        if let Some(explained) = cause.downcast_ref::<Explained>() {
+            return explained.hint.clone();
+        }
         if let Some(refusal) = cause.downcast_ref::<Refusal>() {
             return refusal.hint.clone();
         }
@@ -86,7 +103,7 @@ pub fn hint(error: &anyhow::Error) -> Option<String> {
 
 /// The registry error a cause is or carries: registry failures cross the image traits as
 /// I/O errors inside `extkit_oci::Error`.
-fn registry_error<'a>(
+pub(crate) fn registry_error<'a>(
     cause: &'a (dyn std::error::Error + 'static),
 ) -> Option<&'a extkit_registry::Error> {
     cause.downcast_ref::<extkit_registry::Error>().or_else(|| {

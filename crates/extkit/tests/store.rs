@@ -442,3 +442,33 @@ fn gc_rmi_and_check_print_json_when_asked() {
         }])
     );
 }
+
+#[test]
+fn a_bare_name_neither_stored_nor_reachable_says_both() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    // Nothing listens on port 1: the connection is refused at once.
+    for command in ["inspect", "validate"] {
+        let (code, stdout, stderr) = run(home, &["-q", command, "127.0.0.1:1/big:1"]);
+        assert_eq!((code, stdout.as_str()), (2, ""), "{stderr}");
+        let mut lines = stderr.lines();
+        assert_eq!(
+            lines.next(),
+            Some(
+                "error: `127.0.0.1:1/big:1` is not in the local store, and 127.0.0.1:1 could \
+                 not be reached"
+            )
+        );
+        assert_eq!(
+            lines.next(),
+            Some("caused by: cannot connect to registry `127.0.0.1:1`")
+        );
+        assert_eq!(
+            lines.last(),
+            Some(
+                "hint: `extkit images` lists the store; build the image with \
+                 `extkit build -t 127.0.0.1:1/big:1`, or check the network and the name"
+            )
+        );
+    }
+}

@@ -13,6 +13,7 @@ use extkit_oci::transport::{self, ImageDestination, ImageSource, Location, Store
 use extkit_registry::{RegistryDestination, RegistryOptions, RegistrySource};
 
 use crate::cli::{GlobalArgs, OutputFormat};
+use crate::failure::{Explained, registry_error};
 
 /// What opening a registry location needs from the global options.
 #[derive(Clone, Debug, Default)]
@@ -65,8 +66,12 @@ pub fn open_image(
     settings: &RegistrySettings,
 ) -> anyhow::Result<(Location, Box<dyn ImageSource>)> {
     let location: Location = text.parse()?;
-    let source =
-        open_source(&location, settings).with_context(|| format!("cannot read `{text}`"))?;
+    let source = match open_source(&location, settings) {
+        Ok(source) => source,
+        // Already says what it could not read, and why.
+        Err(error) if error.is::<Explained>() => return Err(error),
+        Err(error) => return Err(error.context(format!("cannot read `{text}`"))),
+    };
     Ok((location, source))
 }
 
@@ -92,9 +97,37 @@ pub fn open_source(
                 reference.familiar()
             ));
             open_registry_source(reference, settings)
+                .map_err(|error| not_in_store(reference, error).into())
         }
         Location::Registry(reference) => open_registry_source(reference, settings),
         local => Ok(transport::open_source(local)?),
+    }
+}
+
+/// The error for a bare name the store does not hold and its registry did not give: it
+/// says both, since `-q` hides the note that the store was looked in first.
+fn not_in_store(reference: &ImageReference, error: anyhow::Error) -> Explained {
+    let unreachable = error.chain().any(|cause| {
+        matches!(
+            registry_error(cause),
+            Some(extkit_registry::Error::Connection { .. })
+        )
+    });
+    let name = reference.familiar();
+    let registry = reference.registry();
+    let message = if unreachable {
+        format!("`{name}` is not in the local store, and {registry} could not be reached")
+    } else {
+        format!("`{name}` is not in the local store, and reading it from {registry} failed")
+    };
+    let hint = format!(
+        "`extkit images` lists the store; build the image with `extkit build -t {name}`, or \
+         check the network and the name"
+    );
+    Explained {
+        message,
+        hint: Some(hint),
+        source: error.into(),
     }
 }
 
