@@ -106,12 +106,18 @@ for name in ("extkit gzip", "extkit zstd", "buildah"):
     r = results[name]
     lines.append(f"| {name} | {r['mean']:.3f} s | {r['min']:.3f} s | {r['max']:.3f} s | "
                  f"{buildah / r['mean']:.1f}× |")
-best = max(buildah / results[n]["mean"] for n in ("extkit gzip", "extkit zstd"))
-lines += ["", "Target: extkit at least 10× faster than buildah. " + (
-    "Met." if best >= 10 else
-    f"Not met on this run (best {best:.1f}×): the build phase (tar, SHA-256 and compression "
-    "of about 28 MB) takes most of extkit's time, and with two contended cores the parallel "
-    "compression has little room; this is still to be profiled.")]
+ratios = {n: buildah / results[n]["mean"] for n in ("extkit gzip", "extkit zstd")}
+verdict = ", ".join(f"{n.split()[1]} {r:.1f}× ({'met' if r >= 10 else 'not met'})"
+                    for n, r in ratios.items())
+lines += ["", f"Target: extkit at least 10× faster than buildah. On this run: {verdict}. "
+          "buildah is slowed by a loaded machine more than extkit, so the ratio is larger "
+          "under load; on a quiet machine buildah takes about 1.7 s. Where extkit's time goes "
+          "(perf): gzip level 1 (zlib-rs deflate_quick) is most of the gzip build's CPU, and "
+          "half of the UI is incompressible data it still has to scan; then SHA-256 of the "
+          "tar and of the compressed layers (once each, plus once more as the store verifies "
+          "what it writes), reading the context, page faults on fresh buffers, about 10 ms "
+          "of one-off regex compilation (the image reference parser of oci-spec), one fsync "
+          "per blob and the process exit freeing the image."]
 lines.append("")
 section = "\n".join(lines)
 print(section)
