@@ -10,9 +10,9 @@ use std::sync::Arc;
 
 use tracing::debug;
 
-use crate::error::{BuildError, Place};
+use crate::error::{BrokenLink, BuildError, Place};
 use crate::ignore::glob;
-use crate::tree::{Content, Node, NodeKind, Tree, clean, join};
+use crate::tree::{Content, Node, NodeKind, Tree, Unresolved, clean, join};
 
 /// How entries are copied.
 #[derive(Clone, Debug, Default)]
@@ -151,17 +151,9 @@ impl CopyLayer {
                 debug!(pattern, matches = found.len(), "matched a glob");
                 matches.extend(found);
             } else {
-                let Some(resolved) = source
-                    .resolve(&cleaned)
-                    .filter(|r| r.is_empty() || source.get(r).is_some())
-                else {
-                    return Err(BuildError::SourceMissing {
-                        file: place.file.clone(),
-                        line: place.line,
-                        source_path: pattern.clone(),
-                        origin: origin.to_string(),
-                    });
-                };
+                let resolved = source.resolve_or_explain(&cleaned).map_err(|why| {
+                    unresolved(place, pattern, &cleaned, origin, options.from_context, why)
+                })?;
                 matches.push((cleaned, resolved));
             }
         }
@@ -261,6 +253,40 @@ impl CopyLayer {
             self.tree.insert(&path, node);
         }
         Ok(())
+    }
+}
+
+/// The error for a source that leads nowhere: missing, or a link to nothing.
+fn unresolved(
+    place: &Place,
+    pattern: &str,
+    cleaned: &str,
+    origin: &str,
+    from_context: bool,
+    why: Unresolved,
+) -> BuildError {
+    match why {
+        Unresolved::BrokenLink {
+            link,
+            target,
+            outside,
+        } => BuildError::SourceLinkBroken {
+            file: place.file.clone(),
+            line: place.line,
+            source_path: pattern.to_string(),
+            link: Box::new(BrokenLink {
+                through: (link != cleaned).then_some(link),
+                target,
+                origin: origin.to_string(),
+                outside_context: outside && from_context,
+            }),
+        },
+        Unresolved::Missing { .. } | Unresolved::Loop => BuildError::SourceMissing {
+            file: place.file.clone(),
+            line: place.line,
+            source_path: pattern.to_string(),
+            origin: origin.to_string(),
+        },
     }
 }
 

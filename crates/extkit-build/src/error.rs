@@ -146,6 +146,25 @@ pub enum BuildError {
         origin: String,
     },
 
+    /// A `COPY` or `ADD` source is, or goes through, a symbolic link that points to nothing
+    /// there: links are followed inside the context, stage or image only, as in BuildKit.
+    #[error(
+        "{file}:{line}: {} a symbolic link to `{}`, {}",
+        link_subject(source_path, link.through.as_deref()),
+        link.target,
+        link_place(&link.origin, link.outside_context)
+    )]
+    SourceLinkBroken {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The source as written, expanded.
+        source_path: String,
+        /// The link and where it points.
+        link: Box<BrokenLink>,
+    },
+
     /// An option given on the command line is malformed.
     #[error("invalid {option} `{value}`: {reason}")]
     InvalidOption {
@@ -253,9 +272,20 @@ impl BuildError {
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }
+            BuildError::SourceLinkBroken { link, .. } if link.outside_context => Some(
+                "links are followed only inside the build context, as Docker does; copy the \
+                 file itself into the context, or pass its folder with \
+                 `--build-context NAME=DIR` and `COPY --from=NAME`"
+                    .into(),
+            ),
             BuildError::SourceMissing { origin, .. } if origin == "the build context" => Some(
                 "paths are relative to the context folder; check it and `.dockerignore`".into(),
             ),
+            BuildError::SourceLinkBroken { link, .. } if link.origin == "the build context" => {
+                Some(
+                    "paths are relative to the context folder; check it and `.dockerignore`".into(),
+                )
+            }
             BuildError::Image { .. } => Some(
                 "name a local image (`oci:DIR:TAG`, an image in the store) or pass the stage \
                  as a folder with `--build-context NAME=DIR`"
@@ -271,6 +301,37 @@ impl BuildError {
     /// Whether the build was refused because it needs a container engine.
     pub fn needs_engine(&self) -> bool {
         matches!(self, BuildError::NeedsEngine { .. })
+    }
+}
+
+/// A symbolic link a `COPY` or `ADD` source is or goes through, which points to nothing.
+#[derive(Debug)]
+pub struct BrokenLink {
+    /// The link, when it is not the source itself but a folder on its way.
+    pub through: Option<String>,
+    /// The link's target as stored.
+    pub target: String,
+    /// Where it was looked for: `the build context`, `stage `build``…
+    pub origin: String,
+    /// Whether the target is outside the (named) build context: absolute or above it.
+    pub outside_context: bool,
+}
+
+/// How a message about a broken source link starts: the source "is" the link, or "goes
+/// through" it when the link is a folder on the way.
+fn link_subject(source_path: &str, through: Option<&str>) -> String {
+    match through {
+        Some(link) => format!("`{source_path}` goes through `{link}`,"),
+        None => format!("`{source_path}` is"),
+    }
+}
+
+/// Where a broken source link points: outside the context, or to nothing in `origin`.
+fn link_place(origin: &str, outside_context: bool) -> String {
+    if outside_context {
+        format!("outside {origin}")
+    } else {
+        format!("which is not in {origin}")
     }
 }
 

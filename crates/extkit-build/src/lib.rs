@@ -24,5 +24,5 @@ mod stage;
 mod tree;
 
 pub use build::{BuildOptions, build, host_platform, parse_assignment, rfc3339};
-pub use error::BuildError;
+pub use error::{BrokenLink, BuildError};
 pub use image::ImageOpener;

@@ -192,38 +192,87 @@ impl Tree {
     /// `path` with every symbolic link on the way followed inside the tree (absolute targets
     /// from the tree's root); `None` when it leads nowhere or loops.
     pub fn resolve(&self, path: &str) -> Option<String> {
-        let mut pending: Vec<String> = clean(path).split('/').rev().map(str::to_string).collect();
+        self.resolve_or_explain(path).ok()
+    }
+
+    /// Like [`Tree::resolve`], saying why a path leads nowhere.
+    pub fn resolve_or_explain(&self, path: &str) -> Result<String, Unresolved> {
+        // Each part waiting to be walked, with the link whose target it comes from.
+        let mut pending: Vec<(String, Option<usize>)> = clean(path)
+            .split('/')
+            .rev()
+            .map(|part| (part.to_string(), None))
+            .collect();
+        // The links followed: path, target, and whether the target climbed above the root.
+        let mut links: Vec<(String, String, bool)> = Vec::new();
         let mut current = String::new();
-        let mut hops = 0;
-        while let Some(part) = pending.pop() {
+        while let Some((part, origin)) = pending.pop() {
             if part.is_empty() {
                 continue;
             }
             let next = join(&current, &part);
             match self.nodes.get(&next).map(|n| &n.kind) {
                 Some(NodeKind::Symlink(target)) => {
-                    hops += 1;
-                    if hops > 40 {
-                        return None;
+                    if links.len() >= 40 {
+                        return Err(Unresolved::Loop);
                     }
+                    links.push((next, target.clone(), target.starts_with('/')));
                     if target.starts_with('/') {
                         current.clear();
                     }
+                    let index = links.len() - 1;
                     for piece in target.split('/').rev() {
-                        if piece == ".." {
-                            pending.push("..".into());
-                        } else {
-                            pending.push(piece.to_string());
-                        }
+                        pending.push((piece.to_string(), Some(index)));
                     }
                 }
                 Some(_) => current = next,
-                None if part == ".." => current = clean(&format!("{current}/..")),
-                None => return None,
+                None if part == ".." => {
+                    if current.is_empty()
+                        && let Some(index) = origin
+                    {
+                        links[index].2 = true;
+                    }
+                    current = clean(&format!("{current}/.."));
+                }
+                None => {
+                    return Err(match origin {
+                        Some(index) => {
+                            let (link, target, outside) = links.swap_remove(index);
+                            Unresolved::BrokenLink {
+                                link,
+                                target,
+                                outside,
+                            }
+                        }
+                        None => Unresolved::Missing { path: next },
+                    });
+                }
             }
         }
-        Some(current)
+        Ok(current)
     }
+}
+
+/// Why a path leads nowhere in a tree.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) enum Unresolved {
+    /// Nothing is at `path` (links on the way followed).
+    Missing {
+        /// The path, links followed, up to the missing part.
+        path: String,
+    },
+    /// A symbolic link on the way points to nothing.
+    BrokenLink {
+        /// The link's path.
+        link: String,
+        /// Its target as stored.
+        target: String,
+        /// Whether the target is absolute or climbs above the root with `..`: for a context,
+        /// a link to somewhere outside it.
+        outside: bool,
+    },
+    /// Links lead to links more than 40 times.
+    Loop,
 }
 
 #[cfg(test)]
@@ -281,5 +330,45 @@ mod tests {
         assert_eq!(tree.resolve("loop"), None);
         assert_eq!(tree.resolve("missing"), None);
         assert_eq!(tree.resolve("/").as_deref(), Some(""));
+    }
+
+    #[test]
+    fn a_broken_link_on_the_way_is_named() {
+        let mut tree = Tree::new();
+        tree.insert("real/file", file("f"));
+        tree.insert("passwd", link("/etc/passwd"));
+        tree.insert("up", link("../../outside"));
+        tree.insert("dir", link("real"));
+        tree.insert("real/dangling", link("nope"));
+        assert_eq!(
+            tree.resolve_or_explain("passwd"),
+            Err(Unresolved::BrokenLink {
+                link: "passwd".into(),
+                target: "/etc/passwd".into(),
+                outside: true
+            })
+        );
+        assert_eq!(
+            tree.resolve_or_explain("up/x"),
+            Err(Unresolved::BrokenLink {
+                link: "up".into(),
+                target: "../../outside".into(),
+                outside: true
+            })
+        );
+        assert_eq!(
+            tree.resolve_or_explain("dir/dangling"),
+            Err(Unresolved::BrokenLink {
+                link: "real/dangling".into(),
+                target: "nope".into(),
+                outside: false
+            })
+        );
+        assert_eq!(
+            tree.resolve_or_explain("dir/missing"),
+            Err(Unresolved::Missing {
+                path: "real/missing".into()
+            })
+        );
     }
 }

@@ -761,3 +761,58 @@ fn stages_that_copy_from_each_other_are_refused_before_any_image_is_opened() {
         BTreeMap::from([("y".to_string(), "file 644 x\n".to_string())])
     );
 }
+
+#[test]
+fn a_source_link_out_of_the_context_is_named_not_called_missing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY passwd /\n", 0o644),
+            ("passwd", "->/etc/passwd", 0),
+            ("up", "->../../outside", 0),
+            ("dangling", "->nowhere", 0),
+        ],
+    );
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    let outside_hint = "hint: links are followed only inside the build context, as Docker \
+                        does; copy the file itself into the context, or pass its folder with \
+                        `--build-context NAME=DIR` and `COPY --from=NAME`\n";
+    assert_eq!(
+        stderr,
+        format!(
+            "error: Dockerfile:2: `passwd` is a symbolic link to `/etc/passwd`, outside the \
+             build context\n{outside_hint}"
+        )
+    );
+
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\n\nCOPY up/passwd /\n", 0o644)],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: Dockerfile:3: `up/passwd` goes through `up`, a symbolic link to \
+             `../../outside`, outside the build context\n{outside_hint}"
+        )
+    );
+
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nCOPY dangling /\n", 0o644)],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        "error: Dockerfile:2: `dangling` is a symbolic link to `nowhere`, which is not in the \
+         build context\n\
+         hint: paths are relative to the context folder; check it and `.dockerignore`\n"
+    );
+}
