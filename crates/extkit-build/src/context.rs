@@ -115,6 +115,7 @@ fn walk(
             NodeKind::File(Content::Disk(child.path()))
         } else {
             debug!(path, "skipped a special file of the context");
+            tree.insert_special(&path, kind_of(&metadata.file_type()));
             continue;
         };
         tree.insert(

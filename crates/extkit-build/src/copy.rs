@@ -152,7 +152,15 @@ impl CopyLayer {
                 matches.extend(found);
             } else {
                 let resolved = source.resolve_or_explain(&cleaned).map_err(|why| {
-                    unresolved(place, pattern, &cleaned, origin, options.from_context, why)
+                    unresolved(
+                        place,
+                        source,
+                        pattern,
+                        &cleaned,
+                        origin,
+                        options.from_context,
+                        why,
+                    )
                 })?;
                 matches.push((cleaned, resolved));
             }
@@ -256,20 +264,37 @@ impl CopyLayer {
     }
 }
 
-/// The error for a source that leads nowhere: missing, or a link to nothing.
+/// The error for a source that leads nowhere: missing, a FIFO, socket or device left out of
+/// the context, or a link to nothing.
 fn unresolved(
     place: &Place,
+    source: &Tree,
     pattern: &str,
     cleaned: &str,
     origin: &str,
     from_context: bool,
     why: Unresolved,
 ) -> BuildError {
+    let special = match &why {
+        Unresolved::Missing { path } | Unresolved::BrokenLink { missing: path, .. } => {
+            source.special(path)
+        }
+        Unresolved::Loop => None,
+    };
+    if let Some(kind) = special {
+        return BuildError::SourceNotFileOrFolder {
+            file: place.file.clone(),
+            line: place.line,
+            source_path: pattern.to_string(),
+            kind,
+        };
+    }
     match why {
         Unresolved::BrokenLink {
             link,
             target,
             outside,
+            ..
         } => BuildError::SourceLinkBroken {
             file: place.file.clone(),
             line: place.line,

@@ -146,6 +146,19 @@ pub enum BuildError {
         origin: String,
     },
 
+    /// A `COPY` or `ADD` source is a FIFO, a socket or a device, which contexts leave out.
+    #[error("{file}:{line}: `{source_path}` is not a regular file or folder ({kind})")]
+    SourceNotFileOrFolder {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The source as written, expanded.
+        source_path: String,
+        /// What it is, such as `a FIFO`.
+        kind: &'static str,
+    },
+
     /// A `COPY` or `ADD` source is, or goes through, a symbolic link that points to nothing
     /// there: links are followed inside the context, stage or image only, as in BuildKit.
     #[error(
@@ -272,6 +285,11 @@ impl BuildError {
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }
+            BuildError::SourceNotFileOrFolder { .. } => Some(
+                "only files, folders and symbolic links are copied; put a file in its place, \
+                 or copy something else"
+                    .into(),
+            ),
             BuildError::SourceLinkBroken { link, .. } if link.outside_context => Some(
                 "links are followed only inside the build context, as Docker does; copy the \
                  file itself into the context, or pass its folder with \

@@ -84,6 +84,9 @@ impl Node {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Tree {
     nodes: BTreeMap<String, Node>,
+    /// FIFOs, sockets and devices left out (of a context), with what each is, to name them
+    /// when a `COPY` asks for one.
+    specials: BTreeMap<String, &'static str>,
 }
 
 /// Cleans a path inside a tree: no leading `/`, no `.` parts, `..` resolved without leaving
@@ -143,6 +146,17 @@ impl Tree {
             self.remove_beneath(&path);
         }
         self.nodes.insert(path, node);
+    }
+
+    /// Notes that `path` is a FIFO, socket or device (`kind`, such as `a FIFO`), which the
+    /// tree leaves out.
+    pub fn insert_special(&mut self, path: &str, kind: &'static str) {
+        self.specials.insert(clean(path), kind);
+    }
+
+    /// What `path` is when it is a FIFO, socket or device left out of the tree.
+    pub fn special(&self, path: &str) -> Option<&'static str> {
+        self.specials.get(&clean(path)).copied()
     }
 
     /// The node at `path`, without following links.
@@ -242,6 +256,7 @@ impl Tree {
                                 link,
                                 target,
                                 outside,
+                                missing: next,
                             }
                         }
                         None => Unresolved::Missing { path: next },
@@ -270,6 +285,8 @@ pub(crate) enum Unresolved {
         /// Whether the target is absolute or climbs above the root with `..`: for a context,
         /// a link to somewhere outside it.
         outside: bool,
+        /// The path found missing, links followed.
+        missing: String,
     },
     /// Links lead to links more than 40 times.
     Loop,
@@ -345,7 +362,8 @@ mod tests {
             Err(Unresolved::BrokenLink {
                 link: "passwd".into(),
                 target: "/etc/passwd".into(),
-                outside: true
+                outside: true,
+                missing: "etc".into(),
             })
         );
         assert_eq!(
@@ -353,7 +371,8 @@ mod tests {
             Err(Unresolved::BrokenLink {
                 link: "up".into(),
                 target: "../../outside".into(),
-                outside: true
+                outside: true,
+                missing: "outside".into(),
             })
         );
         assert_eq!(
@@ -361,7 +380,8 @@ mod tests {
             Err(Unresolved::BrokenLink {
                 link: "real/dangling".into(),
                 target: "nope".into(),
-                outside: false
+                outside: false,
+                missing: "real/nope".into(),
             })
         );
         assert_eq!(

@@ -816,3 +816,40 @@ fn a_source_link_out_of_the_context_is_named_not_called_missing() {
          hint: paths are relative to the context folder; check it and `.dockerignore`\n"
     );
 }
+
+#[test]
+fn a_fifo_source_is_named_not_called_missing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY pipe /\n", 0o644),
+            ("link", "->dir/pipe", 0),
+        ],
+    );
+    make_fifo(&context.join("pipe"));
+    fs::create_dir(context.join("dir")).unwrap();
+    make_fifo(&context.join("dir/pipe"));
+    let hint = "hint: only files, folders and symbolic links are copied; put a file in its \
+                place, or copy something else\n";
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!("error: Dockerfile:2: `pipe` is not a regular file or folder (a FIFO)\n{hint}")
+    );
+
+    // Reached through a link, it is named as written.
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nCOPY link /x\n", 0o644)],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!("error: Dockerfile:2: `link` is not a regular file or folder (a FIFO)\n{hint}")
+    );
+}
