@@ -146,6 +146,18 @@ pub enum BuildError {
         origin: String,
     },
 
+    /// A path of `COPY`, `ADD` or `WORKDIR` holds a NUL byte (written `\u0000` in the JSON
+    /// form), which no file name can.
+    #[error("{file}:{line}: the path `{path}` contains a NUL byte")]
+    NulInPath {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The path, expanded, its NUL bytes shown as `\0`.
+        path: String,
+    },
+
     /// A `COPY` or `ADD` source is a FIFO, a socket or a device, which contexts leave out.
     #[error("{file}:{line}: `{source_path}` is not a regular file or folder ({kind})")]
     SourceNotFileOrFolder {
@@ -285,6 +297,11 @@ impl BuildError {
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }
+            BuildError::NulInPath { .. } => Some(
+                "no file name can hold a NUL byte; remove it from the path, or from the `ARG` or \
+                 `ENV` value the path uses"
+                    .into(),
+            ),
             BuildError::SourceNotFileOrFolder { .. } => Some(
                 "only files, folders and symbolic links are copied; put a file in its place, \
                  or copy something else"

@@ -377,6 +377,7 @@ impl<'a> Evaluator<'a> {
             Step::Add(spec) => self.copy(place, spec, state, &variables, true)?,
             Step::Workdir(raw) => {
                 let path = word(raw)?;
+                no_nul(place, &path)?;
                 let path = if path.starts_with('/') {
                     clean(&path)
                 } else {
@@ -495,6 +496,7 @@ impl<'a> Evaluator<'a> {
             None => (self.shared.context.clone(), "the build context".to_string()),
         };
         let destination_text = word(&spec.destination)?;
+        no_nul(place, &destination_text)?;
         let destination_path = if destination_text.starts_with('/') {
             destination_text.clone()
         } else {
@@ -511,6 +513,7 @@ impl<'a> Evaluator<'a> {
             match source_spec {
                 SourceSpec::Path(raw) => {
                     let path = word(raw)?;
+                    no_nul(place, &path)?;
                     if path.contains("://") || path.starts_with("git@") {
                         // TODO(build): fetch `ADD` URLs and Git repositories, checking `--checksum`.
                         return Err(
@@ -542,6 +545,19 @@ impl<'a> Evaluator<'a> {
         state.layers.push(PendingLayer::Built(Arc::new(entries)));
         Ok(())
     }
+}
+
+/// Refuses a path with a NUL byte, which no file name can hold (the layer writer would
+/// stop at it with a message cut off at the NUL).
+fn no_nul(place: &Place, path: &str) -> Result<(), BuildError> {
+    if !path.contains('\0') {
+        return Ok(());
+    }
+    Err(BuildError::NulInPath {
+        file: place.file.clone(),
+        line: place.line,
+        path: path.replace('\0', "\\0"),
+    })
 }
 
 /// A stage being built.

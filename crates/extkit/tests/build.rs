@@ -853,3 +853,45 @@ fn a_fifo_source_is_named_not_called_missing() {
         format!("error: Dockerfile:2: `link` is not a regular file or folder (a FIFO)\n{hint}")
     );
 }
+
+#[test]
+fn a_nul_byte_in_a_copy_path_is_refused_with_its_line() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let hint = "hint: no file name can hold a NUL byte; remove it from the path, or from the \
+                `ARG` or `ENV` value the path uses\n";
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                "FROM scratch\nCOPY [\"a\\u0000b\", \"/\"]\n",
+                0o644,
+            ),
+            ("a", "a\n", 0o644),
+        ],
+    );
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!("error: Dockerfile:2: the path `a\\0b` contains a NUL byte\n{hint}")
+    );
+
+    // A raw NUL in the Dockerfile, through an argument, into the destination.
+    write_files(
+        &context,
+        &[(
+            "Dockerfile",
+            "FROM scratch\nARG DIR=/x\0y\nCOPY a $DIR/\n",
+            0o644,
+        )],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!("error: Dockerfile:3: the path `/x\\0y/` contains a NUL byte\n{hint}")
+    );
+}
