@@ -197,7 +197,7 @@ impl CopyLayer {
                 }
                 NodeKind::File(content) if options.extract && is_archive(place, content)? => {
                     self.folder(&destination.path, options, destination.existing);
-                    self.extract(place, content, &destination.path, options)?;
+                    self.extract(place, &name, content, &destination.path, options)?;
                 }
                 _ => {
                     let base = name.rsplit('/').next().unwrap_or(&name);
@@ -240,6 +240,7 @@ impl CopyLayer {
     fn extract(
         &mut self,
         place: &Place,
+        name: &str,
         content: &Content,
         destination: &str,
         options: &CopyOptions,
@@ -248,8 +249,11 @@ impl CopyLayer {
             .read()
             .map_err(|e| place.invalid(format!("cannot read an archive: {e}")))?;
         let mut extracted = Tree::new();
-        crate::image::apply_layer(&mut extracted, &bytes[..], "")
-            .map_err(|error| place.invalid(format!("cannot extract an archive: {error}")))?;
+        crate::image::apply_layer(&mut extracted, &bytes[..], "").map_err(|error| {
+            crate::image::layer_error(place, &format!("the archive `{name}`"), error, |error| {
+                place.invalid(format!("cannot extract an archive: {error}"))
+            })
+        })?;
         for (path, node) in extracted.entries() {
             let mut node = node.clone();
             if let Some((uid, gid)) = options.chown {

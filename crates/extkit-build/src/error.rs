@@ -243,6 +243,38 @@ pub enum BuildError {
         target: String,
     },
 
+    /// A name in a layer of an image or stage, or in an archive `ADD` extracts, is not UTF-8,
+    /// which layer entries are named in here.
+    #[error("{file}:{line}: the name of `{path}` in {origin} is not UTF-8")]
+    LayerNameNotUtf8 {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The entry's path, invalid bytes shown as `\u{FFFD}`.
+        path: String,
+        /// Where: `the image `alpine``, `stage `build``, `the archive `a.tar``.
+        origin: String,
+    },
+
+    /// A link in a layer of an image or stage, or in an archive `ADD` extracts, points to a
+    /// path that is not UTF-8.
+    #[error(
+        "{file}:{line}: the link `{path}` in {origin} points to `{target}`, which is not UTF-8"
+    )]
+    LayerLinkNotUtf8 {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The link's path.
+        path: String,
+        /// Its target, invalid bytes shown as `\u{FFFD}`.
+        target: String,
+        /// Where: `the image `alpine``, `stage `build``, `the archive `a.tar``.
+        origin: String,
+    },
+
     /// A layer could not be made.
     #[error(transparent)]
     Layer(#[from] extkit_layer::LayerError),
@@ -297,6 +329,11 @@ impl BuildError {
             BuildError::UnknownTarget { .. } => {
                 Some("name a stage with `FROM … AS NAME` or drop `--target`".into())
             }
+            BuildError::LayerNameNotUtf8 { origin, .. }
+            | BuildError::LayerLinkNotUtf8 { origin, .. } => Some(format!(
+                "names are read as UTF-8 so that no two of them merge; rename it where {origin} \
+                 is made, or build this Dockerfile with `docker buildx build` or `buildah build`"
+            )),
             BuildError::NulInPath { .. } => Some(
                 "no file name can hold a NUL byte; remove it from the path, or from the `ARG` or \
                  `ENV` value the path uses"

@@ -10,6 +10,7 @@ use extkit_oci::{Digest, Image, IndexEntryKind, LayerBlob, Platform, PlatformMat
 use serde_json::Value;
 use tracing::debug;
 
+use crate::error::{BuildError, Place};
 use crate::tree::{Content, Node, NodeKind, Tree, clean};
 
 /// Opens an image by the name a Dockerfile gives it (`alpine:3.20`, `oci:DIR:TAG`…).
@@ -113,6 +114,44 @@ fn layer(
     })
 }
 
+/// An entry of a layer or archive whose name or link target is not UTF-8.
+#[derive(Debug, thiserror::Error)]
+#[error("the name of `{path}` is not UTF-8")]
+pub(crate) struct NotUtf8Entry {
+    /// The entry's path, invalid bytes shown as `\u{FFFD}`.
+    pub path: String,
+    /// When the name is UTF-8 but the link target is not: the target, shown the same way.
+    pub target: Option<String>,
+}
+
+/// The error for a layer of `origin` (`the image `alpine``, `stage `build``…) that could not
+/// be read: a name that is not UTF-8 is named, anything else made by `otherwise`.
+pub(crate) fn layer_error(
+    place: &Place,
+    origin: &str,
+    failure: Failure,
+    otherwise: impl FnOnce(Failure) -> BuildError,
+) -> BuildError {
+    match failure.downcast::<NotUtf8Entry>() {
+        Ok(entry) => match entry.target {
+            None => BuildError::LayerNameNotUtf8 {
+                file: place.file.clone(),
+                line: place.line,
+                path: entry.path,
+                origin: origin.to_string(),
+            },
+            Some(target) => BuildError::LayerLinkNotUtf8 {
+                file: place.file.clone(),
+                line: place.line,
+                path: entry.path,
+                target,
+                origin: origin.to_string(),
+            },
+        },
+        Err(failure) => otherwise(failure),
+    }
+}
+
 /// The file system the layers make, whiteouts applied.
 pub(crate) fn tree_of(layers: &[LayerBlob]) -> Result<Tree, Failure> {
     let mut tree = Tree::new();
@@ -136,7 +175,32 @@ pub(crate) fn apply_layer(tree: &mut Tree, bytes: impl Read, under: &str) -> Res
     let mut archive = tar::Archive::new(reader);
     for entry in archive.entries()? {
         let mut entry = entry?;
-        let path = clean(&format!("{under}/{}", entry.path()?.to_string_lossy()));
+        // Layers name entries in UTF-8 here: lossy names would merge `a\xff` and `a\xfe`
+        // into one entry and lose a file, so such a name (or link target) is refused.
+        let path = match std::str::from_utf8(&entry.path_bytes()) {
+            Ok(name) => clean(&format!("{under}/{name}")),
+            Err(_) => {
+                return Err(Box::new(NotUtf8Entry {
+                    path: clean(&format!(
+                        "{under}/{}",
+                        String::from_utf8_lossy(&entry.path_bytes())
+                    )),
+                    target: None,
+                }));
+            }
+        };
+        let link_name = match entry.link_name_bytes() {
+            None => String::new(),
+            Some(bytes) => match std::str::from_utf8(&bytes) {
+                Ok(name) => name.to_string(),
+                Err(_) => {
+                    return Err(Box::new(NotUtf8Entry {
+                        path,
+                        target: Some(String::from_utf8_lossy(&bytes).into_owned()),
+                    }));
+                }
+            },
+        };
         let (folder, name) = path.rsplit_once('/').unwrap_or(("", path.as_str()));
         if name == ".wh..wh..opq" {
             tree.remove_beneath(folder);
@@ -151,19 +215,10 @@ pub(crate) fn apply_layer(tree: &mut Tree, bytes: impl Read, under: &str) -> Res
         let (uid, gid) = (header.uid()?, header.gid()?);
         let kind = match header.entry_type() {
             tar::EntryType::Directory => NodeKind::Directory,
-            tar::EntryType::Symlink => NodeKind::Symlink(
-                entry
-                    .link_name()?
-                    .unwrap_or_default()
-                    .to_string_lossy()
-                    .into_owned(),
-            ),
+            tar::EntryType::Symlink => NodeKind::Symlink(link_name),
             tar::EntryType::Link => {
                 // A hard link becomes a copy of what it links to.
-                let target = clean(&format!(
-                    "{under}/{}",
-                    entry.link_name()?.unwrap_or_default().to_string_lossy()
-                ));
+                let target = clean(&format!("{under}/{link_name}"));
                 match tree.get(&target) {
                     Some(node) => node.kind.clone(),
                     None => continue,
@@ -190,4 +245,62 @@ pub(crate) fn apply_layer(tree: &mut Tree, bytes: impl Read, under: &str) -> Res
         );
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tar with one entry, its name (and link target) given as raw bytes.
+    fn tar_with(name: &[u8], link: Option<&[u8]>) -> Vec<u8> {
+        let mut header = tar::Header::new_gnu();
+        {
+            let raw = header.as_old_mut();
+            raw.name[..name.len()].copy_from_slice(name);
+            if let Some(link) = link {
+                raw.linkname[..link.len()].copy_from_slice(link);
+            }
+        }
+        header.set_entry_type(if link.is_some() {
+            tar::EntryType::Symlink
+        } else {
+            tar::EntryType::Regular
+        });
+        header.set_size(0);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        let mut builder = tar::Builder::new(Vec::new());
+        builder.append(&header, &[][..]).unwrap();
+        builder.into_inner().unwrap()
+    }
+
+    #[test]
+    fn a_name_or_link_target_that_is_not_utf8_is_refused_not_made_lossy() {
+        let place = Place {
+            file: "Dockerfile".into(),
+            line: 4,
+        };
+        let error = |bytes: Vec<u8>| {
+            let failure = apply_layer(&mut Tree::new(), &bytes[..], "").unwrap_err();
+            layer_error(&place, "the image `base`", failure, |_| unreachable!()).to_string()
+        };
+        assert_eq!(
+            error(tar_with(b"etc/bad\xff", None)),
+            "Dockerfile:4: the name of `etc/bad\u{FFFD}` in the image `base` is not UTF-8"
+        );
+        assert_eq!(
+            error(tar_with(b"link", Some(b"to\xfe"))),
+            "Dockerfile:4: the link `link` in the image `base` points to `to\u{FFFD}`, which is \
+             not UTF-8"
+        );
+        let mut tree = Tree::new();
+        apply_layer(&mut tree, &tar_with(b"ok", Some(b"fine"))[..], "").unwrap();
+        assert_eq!(
+            tree.get("ok").unwrap().kind,
+            NodeKind::Symlink("fine".into())
+        );
+    }
 }

@@ -300,10 +300,11 @@ impl<'a> Evaluator<'a> {
                 return Ok((tree.clone(), format!("stage `{name}`"), false));
             }
             let result = self.stage(index)?;
-            let tree =
-                Arc::new(result.tree().map_err(|error| {
+            let tree = Arc::new(result.tree().map_err(|error| {
+                image::layer_error(place, &format!("stage `{name}`"), error, |error| {
                     place.invalid(format!("cannot read stage `{name}`: {error}"))
-                })?);
+                })
+            })?);
             self.stage_trees.insert(index, tree.clone());
             return Ok((tree, format!("stage `{name}`"), false));
         }
@@ -313,14 +314,16 @@ impl<'a> Evaluator<'a> {
         }
         let platform = self.platform.clone();
         let image = self.image(place, name, &platform)?;
-        let tree = Arc::new(
-            image::tree_of(&image.layers).map_err(|source| BuildError::Image {
-                file: place.file.clone(),
-                line: place.line,
-                image: name.to_string(),
-                source,
-            })?,
-        );
+        let tree = Arc::new(image::tree_of(&image.layers).map_err(|error| {
+            image::layer_error(place, &format!("the image `{name}`"), error, |source| {
+                BuildError::Image {
+                    file: place.file.clone(),
+                    line: place.line,
+                    image: name.to_string(),
+                    source,
+                }
+            })
+        })?);
         self.image_trees.insert(key, tree.clone());
         Ok((tree, format!("the image `{name}`"), false))
     }

@@ -895,3 +895,38 @@ fn a_nul_byte_in_a_copy_path_is_refused_with_its_line() {
         format!("error: Dockerfile:3: the path `/x\\0y/` contains a NUL byte\n{hint}")
     );
 }
+
+#[test]
+fn a_name_in_an_archive_that_is_not_utf8_is_refused_not_merged_with_another() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nADD names.tar /\n", 0o644)],
+    );
+    // `bad\xff` and `bad\xfe` would both be `bad\u{FFFD}` if read lossily.
+    let mut builder = tar::Builder::new(Vec::new());
+    for name in [&b"bad\xff"[..], &b"bad\xfe"[..]] {
+        let mut header = tar::Header::new_gnu();
+        header.as_old_mut().name[..name.len()].copy_from_slice(name);
+        header.set_entry_type(tar::EntryType::Regular);
+        header.set_size(1);
+        header.set_mode(0o644);
+        header.set_uid(0);
+        header.set_gid(0);
+        header.set_mtime(0);
+        header.set_cksum();
+        builder.append(&header, &b"x"[..]).unwrap();
+    }
+    fs::write(context.join("names.tar"), builder.into_inner().unwrap()).unwrap();
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &["build", "ctx"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: Dockerfile:2: the name of `bad\u{FFFD}` in the archive `names.tar` is not UTF-8\n\
+         hint: names are read as UTF-8 so that no two of them merge; rename it where the \
+         archive `names.tar` is made, or build this Dockerfile with `docker buildx build` or \
+         `buildah build`\n"
+    );
+}
