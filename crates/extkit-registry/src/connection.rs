@@ -9,6 +9,7 @@ use oci_client::client::{Certificate, CertificateEncoding, ClientConfig, ClientP
 use oci_client::errors::{OciDistributionError, OciErrorCode};
 use oci_client::secrets::RegistryAuth;
 use oci_client::{Client, Reference, RegistryOperation};
+use tokio::sync::OnceCell;
 use tracing::{debug, trace};
 
 use crate::auth::{Credentials, find_credentials};
@@ -41,6 +42,11 @@ enum Challenge {
 }
 
 /// A registry host with clients configured for it.
+///
+/// Every oci-client `Client` builds its own HTTP client, and each of those loads the system's
+/// certificate authorities (oci-client 0.18 builds two: its own and a default one it drops), so
+/// only the client every command needs is built up front; the others are built the first time
+/// they are used, which a re-push (every blob already there) never does.
 pub(crate) struct Connection {
     /// The registry as written in references (`docker.io`, `localhost:5000`).
     pub registry: String,
@@ -48,10 +54,18 @@ pub(crate) struct Connection {
     pub host: String,
     /// The client for everything but monolithic uploads (chunked uploads).
     pub client: Client,
-    /// A client that uploads each blob in one `PUT`; it shares the token cache.
-    pub monolithic: Client,
-    /// A client for manifest reads; see [`Connection::open`] for why it is separate.
-    manifest_reader: Client,
+    /// A client that uploads each blob in one `PUT`; it shares the token cache. See
+    /// [`Connection::monolithic`].
+    monolithic: OnceCell<Client>,
+    /// A client for manifest reads of an open registry; see [`Connection::open`] for why it is
+    /// separate, and [`Connection::manifest_reader`].
+    manifest_reader: OnceCell<Client>,
+    /// How the registry answered the probe.
+    challenge: Challenge,
+    /// Whether it is spoken to over plain HTTP.
+    plain_http: bool,
+    /// The extra certificate authorities (`--ca-cert`, `certs.d`).
+    certificates: Vec<Certificate>,
     /// The credentials oci-client is given.
     pub auth: RegistryAuth,
     /// The options it was opened with.
@@ -77,45 +91,18 @@ impl Connection {
         let (plain_http, challenge) = probe(options, registry, &host, &certificates).await?;
         debug!(%registry, %host, plain_http, ?challenge, "registry probed");
 
-        let build = |monolithic: bool| {
-            let config = ClientConfig {
-                protocol: if plain_http {
-                    ClientProtocol::Http
-                } else {
-                    ClientProtocol::Https
-                },
-                accept_invalid_certificates: options.insecure,
-                extra_root_certificates: certificates.clone(),
-                use_monolithic_push: monolithic,
-                platform_resolver: None,
-                connect_timeout: Some(Duration::from_secs(30)),
-                read_timeout: Some(Duration::from_secs(300)),
-                user_agent: concat!("extkit/", env!("CARGO_PKG_VERSION")),
-                ..ClientConfig::default()
-            };
-            Client::try_from(config).map_err(|source| Error::Registry {
-                registry: registry.to_string(),
-                operation: "set up an HTTP client".into(),
-                source,
-            })
-        };
-        let client = build(false)?;
-        let mut monolithic = build(true)?;
-        monolithic.tokens = client.tokens.clone();
-        let manifest_reader = if challenge == Challenge::Open {
-            build(false)?
-        } else {
-            client.clone()
-        };
-
         let credentials = find_credentials(&options.docker_config, registry)?;
         let auth = credentials.to_registry_auth();
+        let client = build_client(options, registry, plain_http, &certificates, false)?;
         let connection = Connection {
             registry: registry.to_string(),
             host: host.clone(),
             client,
-            monolithic,
-            manifest_reader,
+            monolithic: OnceCell::new(),
+            manifest_reader: OnceCell::new(),
+            challenge,
+            plain_http,
+            certificates,
             auth,
             options: options.clone(),
         };
@@ -134,9 +121,6 @@ impl Connection {
     /// Gets (and caches) a token or basic credentials for `operation` on `repository`.
     async fn authenticate(&self, repository: &str, operation: RegistryOperation) -> Result<()> {
         let reference = self.reference(repository, None, None);
-        self.monolithic
-            .store_auth_if_needed(&self.host, &self.auth)
-            .await;
         let result = self.client.auth(&reference, &self.auth, operation).await;
         match result {
             Ok(_) => Ok(()),
@@ -158,6 +142,47 @@ impl Connection {
         self.auth == RegistryAuth::Anonymous
     }
 
+    /// An oci-client client for this registry, uploading blobs in one `PUT` when `monolithic`.
+    fn build_client(&self, monolithic: bool) -> Result<Client> {
+        build_client(
+            &self.options,
+            &self.registry,
+            self.plain_http,
+            &self.certificates,
+            monolithic,
+        )
+    }
+
+    /// The client that uploads each blob in one `PUT`, built on first use. It shares the
+    /// token cache of [`Connection::client`] and, unless the registry is open, is given the
+    /// same credentials.
+    pub async fn monolithic(&self) -> Result<&Client> {
+        self.monolithic
+            .get_or_try_init(|| async {
+                let mut monolithic = self.build_client(true)?;
+                monolithic.tokens = self.client.tokens.clone();
+                if self.challenge != Challenge::Open {
+                    monolithic
+                        .store_auth_if_needed(&self.host, &self.auth)
+                        .await;
+                }
+                Ok(monolithic)
+            })
+            .await
+    }
+
+    /// The client for manifest reads: [`Connection::client`], except for an open registry,
+    /// whose manifest reads go through a client of their own, built on first use (see
+    /// [`Connection::open`]).
+    async fn manifest_reader(&self) -> Result<&Client> {
+        if self.challenge != Challenge::Open {
+            return Ok(&self.client);
+        }
+        self.manifest_reader
+            .get_or_try_init(|| async { self.build_client(false) })
+            .await
+    }
+
     /// An oci-client reference in this registry.
     pub fn reference(
         &self,
@@ -175,9 +200,10 @@ impl Connection {
 
     /// Reads a manifest with every manifest media type in `Accept`.
     pub async fn pull_manifest(&self, reference: &Reference) -> Result<bytes::Bytes> {
+        let manifest_reader = self.manifest_reader().await?;
         let (bytes, _) = self
             .retry(&format!("read manifest `{reference}`"), || {
-                self.manifest_reader.pull_manifest_raw(
+                manifest_reader.pull_manifest_raw(
                     reference,
                     &self.auth,
                     extkit_oci::media_types::ALL_MANIFESTS,
@@ -298,6 +324,36 @@ impl Error {
     }
 }
 
+/// An oci-client client for `registry`, uploading blobs in one `PUT` when `monolithic`.
+fn build_client(
+    options: &RegistryOptions,
+    registry: &str,
+    plain_http: bool,
+    certificates: &[Certificate],
+    monolithic: bool,
+) -> Result<Client> {
+    let config = ClientConfig {
+        protocol: if plain_http {
+            ClientProtocol::Http
+        } else {
+            ClientProtocol::Https
+        },
+        accept_invalid_certificates: options.insecure,
+        extra_root_certificates: certificates.to_vec(),
+        use_monolithic_push: monolithic,
+        platform_resolver: None,
+        connect_timeout: Some(Duration::from_secs(30)),
+        read_timeout: Some(Duration::from_secs(300)),
+        user_agent: concat!("extkit/", env!("CARGO_PKG_VERSION")),
+        ..ClientConfig::default()
+    };
+    Client::try_from(config).map_err(|source| Error::Registry {
+        registry: registry.to_string(),
+        operation: "set up an HTTP client".into(),
+        source,
+    })
+}
+
 fn operation_name(operation: RegistryOperation) -> &'static str {
     match operation {
         RegistryOperation::Pull => "pull",
@@ -369,10 +425,32 @@ async fn probe(
     host: &str,
     certificates: &[Certificate],
 ) -> Result<(bool, Challenge)> {
-    let mut builder = reqwest::Client::builder()
-        .connect_timeout(Duration::from_secs(30))
-        .timeout(Duration::from_secs(60))
-        .danger_accept_invalid_certs(options.insecure);
+    let builder = || {
+        reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(30))
+            .timeout(Duration::from_secs(60))
+            .danger_accept_invalid_certs(options.insecure)
+    };
+
+    // A loopback registry may use plain HTTP whatever the order, so it is asked that way
+    // first: a TLS server answers 400 (or hangs up) and is then asked over HTTPS. This spares
+    // the TLS handshake, whose first random numbers cost aws-lc tens of milliseconds of
+    // entropy gathering, on every command against a local plain-HTTP registry. The client
+    // for it trusts no certificate authority at all: a plain request needs none (a redirect to
+    // HTTPS then fails, and HTTPS is asked below), and loading the system's costs milliseconds.
+    if is_loopback(registry) {
+        let plain = builder()
+            .tls_certs_only(std::iter::empty())
+            .build()
+            .map_err(|source| request_failure(registry, source))?;
+        if let Ok(response) = plain.get(format!("http://{host}/v2/")).send().await
+            && is_registry_answer(&response)
+        {
+            return Ok((true, classify(&response)));
+        }
+    }
+
+    let mut builder = builder();
     for certificate in certificates {
         let parsed = reqwest::Certificate::from_pem(&certificate.data).map_err(|error| {
             Error::CertificateFile {
@@ -385,17 +463,6 @@ async fn probe(
     let http = builder
         .build()
         .map_err(|source| request_failure(registry, source))?;
-
-    // A loopback registry may use plain HTTP whatever the order, so it is asked that way
-    // first: a TLS server answers 400 (or hangs up) and is then asked over HTTPS. This spares
-    // the TLS handshake, whose first random numbers cost aws-lc tens of milliseconds of
-    // entropy gathering, on every command against a local plain-HTTP registry.
-    if is_loopback(registry)
-        && let Ok(response) = http.get(format!("http://{host}/v2/")).send().await
-        && is_registry_answer(&response)
-    {
-        return Ok((true, classify(&response)));
-    }
     let https_error = match http.get(format!("https://{host}/v2/")).send().await {
         Ok(response) => return Ok((false, classify(&response))),
         Err(error) => error,

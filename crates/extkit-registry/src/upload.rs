@@ -84,7 +84,7 @@ pub(crate) async fn upload_blob(
     let options = &connection.options;
     let monolithic = size <= options.monolithic_limit;
     let (client, piece) = if monolithic {
-        (&connection.monolithic, 1 << 20)
+        (connection.monolithic().await?, 1 << 20)
     } else {
         (&connection.client, options.chunk_size)
     };
