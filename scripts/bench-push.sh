@@ -2,8 +2,8 @@
 # Benchmark of pushing a two-platform extension image of about 50 MB to a local CNCF registry:
 # `extkit copy` (release build) against `skopeo copy --all`, and the registry's floor, the same
 # blobs sent by curl with no client logic. Results go to the `## push` section of
-# docs/benchmarks.md (created with a `# Benchmarks` heading when missing; other sections are
-# left alone).
+# docs/benchmarks.md (created with a `# Benchmarks` heading when missing; other sections, and
+# the hand-written notes after the generated "Machine:" paragraph, are left alone).
 #
 # Usage: scripts/bench-push.sh            (RUNS=10 by default; EXTKIT=path to use another binary;
 #                                          OUT=file to write elsewhere, OUT=- to only print)
@@ -251,6 +251,10 @@ path = pathlib.Path(out)
 text = path.read_text() if path.exists() else "# Benchmarks\n"
 match = re.search(r"^## push\n.*?(?=^## |\Z)", text, flags=re.M | re.S)
 if match:
+    # Hand-written notes follow the paragraph that starts with "Machine:"; they are kept.
+    notes = re.search(r"^Machine: .*?\n\n(.*)", match.group(0), flags=re.M | re.S)
+    if notes and notes.group(1).strip():
+        section += "\n" + notes.group(1).strip("\n") + "\n\n"
     text = text[: match.start()] + section + text[match.end():]
 else:
     text = text.rstrip("\n") + "\n\n" + section
