@@ -88,6 +88,14 @@ impl FromStr for ImageReference {
         if text.trim() != text {
             return Err(invalid("it has leading or trailing white space".into()));
         }
+        // References are ASCII in Docker's grammar and the distribution spec, but oci-spec's
+        // tag pattern uses Unicode `\w` and would let `alpine:tä` through.
+        if let Some(character) = text.chars().find(|character| !character.is_ascii()) {
+            return Err(invalid(format!(
+                "`{character}` is not ASCII; names, tags and digests use ASCII letters, digits, \
+                 `.`, `_`, `-`, `/` and `:`"
+            )));
+        }
         let parsed = Reference::from_str(text).map_err(|error| {
             if let Some((_, digest)) = text.split_once('@')
                 && digest.parse::<Digest>().is_err()
@@ -265,6 +273,16 @@ mod tests {
                 "it is not of the form `[REGISTRY/]REPOSITORY[:TAG][@DIGEST]`",
             ),
             (" alpine", "it has leading or trailing white space"),
+            (
+                "alpine:tä",
+                "`ä` is not ASCII; names, tags and digests use ASCII letters, digits, `.`, `_`, \
+                 `-`, `/` and `:`",
+            ),
+            (
+                "exämple.com/x",
+                "`ä` is not ASCII; names, tags and digests use ASCII letters, digits, `.`, `_`, \
+                 `-`, `/` and `:`",
+            ),
             (
                 "alpine:",
                 "it is not of the form `[REGISTRY/]REPOSITORY[:TAG][@DIGEST]`",
