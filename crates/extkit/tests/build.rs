@@ -930,3 +930,42 @@ fn a_name_in_an_archive_that_is_not_utf8_is_refused_not_merged_with_another() {
          `buildah build`\n"
     );
 }
+
+/// A wildcard source that matches nothing copies nothing, as BuildKit does (it allows empty
+/// wildcards, so `COPY package*.json yarn.lock* ./` works without a yarn.lock); buildah
+/// refuses such a COPY, so this case is pinned here rather than in the differential tests.
+#[test]
+fn a_wildcard_that_matches_nothing_copies_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                "FROM scratch\nCOPY package*.json yarn.lock* /app/\nCOPY nothing*.txt /\n",
+                0o644,
+            ),
+            ("package.json", "{}\n", 0o644),
+        ],
+    );
+    let output = format!("oci:{}:1", scratch.path().join("out").display());
+    let (code, stdout, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["-q", "build", "ctx", "--no-validate", "--output", &output],
+    );
+    assert_eq!((code, stderr.as_str()), (0, ""), "{stdout}");
+    for (architecture, unpacked) in unpack(&output) {
+        assert_eq!(
+            unpacked
+                .files
+                .keys()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            ["app", "app/package.json"],
+            "{architecture}"
+        );
+    }
+}
