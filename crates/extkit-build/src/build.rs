@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use extkit_oci::{Compression, ImageWriter, LayerBlob, Platform, PlatformImage};
+use extkit_oci::{Compression, ImageWriter, LayerBlob, Platform, PlatformImage, rfc3339};
 use tracing::debug;
 
 use crate::context::read_context;
@@ -54,6 +54,9 @@ struct PlannedImage {
 
 /// Builds the image for every platform; the writer holds it, ready to write anywhere.
 pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
+    let created = rfc3339(options.source_date_epoch).ok_or(BuildError::SourceDateEpochTooLate {
+        seconds: options.source_date_epoch,
+    })?;
     let text = dockerfile::read(&options.dockerfile)?;
     let name = options.dockerfile.file_name().map_or_else(
         || "Dockerfile".to_string(),
@@ -146,7 +149,6 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
         "made and compressed the distinct layers"
     );
 
-    let created = rfc3339(options.source_date_epoch);
     let mut writer = ImageWriter::new();
     for image in planned {
         let layers = image
@@ -215,33 +217,6 @@ pub fn host_platform() -> Platform {
     Platform::new(os, architecture, None).normalize()
 }
 
-/// `seconds` since 1970 as RFC 3339 in UTC, such as `1970-01-01T00:00:00Z`.
-pub fn rfc3339(seconds: u64) -> String {
-    let days = (seconds / 86_400) as i64;
-    let rest = seconds % 86_400;
-    // Howard Hinnant's days-to-civil algorithm.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let day_of_era = z - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let month_index = (5 * day_of_year + 2) / 153;
-    let day = day_of_year - (153 * month_index + 2) / 5 + 1;
-    let month = if month_index < 10 {
-        month_index + 3
-    } else {
-        month_index - 9
-    };
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        rest / 3600,
-        rest % 3600 / 60,
-        rest % 60
-    )
-}
-
 /// Splits `KEY=VALUE` as `--build-arg`, `--label` and `--build-context` take it; `option`
 /// names the option in errors. A `--build-arg KEY` alone takes its value from the
 /// environment, as Docker does.
@@ -260,13 +235,6 @@ pub fn parse_assignment(option: &str, text: &str) -> Result<(String, Option<Stri
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn times_are_rfc3339() {
-        assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
-        assert_eq!(rfc3339(1_700_000_000), "2023-11-14T22:13:20Z");
-        assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
-    }
 
     #[test]
     fn assignments() {

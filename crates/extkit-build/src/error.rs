@@ -26,6 +26,14 @@ pub enum BuildError {
         kind: &'static str,
     },
 
+    /// `SOURCE_DATE_EPOCH` is past the year 9999, which an image config's `created` cannot
+    /// hold.
+    #[error("`SOURCE_DATE_EPOCH` {seconds} is past the year 9999")]
+    SourceDateEpochTooLate {
+        /// The seconds since 1970 asked for.
+        seconds: u64,
+    },
+
     /// The context's `.dockerignore` is a FIFO, a device, a socket or a folder.
     #[error("`{}` is not a regular file", path.display())]
     IgnoreFileNotAFile {
@@ -302,6 +310,10 @@ impl BuildError {
                  `--build-context {stage}=DIR`, or build the whole Dockerfile with \
                  `docker buildx build` or `buildah build`"
             )),
+            BuildError::SourceDateEpochTooLate { .. } => Some(
+                "set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, or unset it"
+                    .into(),
+            ),
             BuildError::DockerfileNotAFile { kind, .. } => Some(format!(
                 "it is {kind}; write the Dockerfile to a file and name it with `-f FILE`"
             )),

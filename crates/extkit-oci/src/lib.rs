@@ -20,7 +20,7 @@ pub use image::{Image, IndexEntry, IndexEntryKind, RawManifest, is_attestation};
 pub use media_type::{Compression, MediaKind, media_types};
 pub use platform::{Platform, PlatformMatcher};
 pub use reference::ImageReference;
-pub use writer::{ImageWriter, LayerBlob, PlatformImage};
+pub use writer::{ImageWriter, LayerBlob, PlatformImage, rfc3339};
 
 /// A named point where crash-safety tests stop the process: when the environment variable
 /// `EXTKIT_TEST_PAUSE` holds `step`, this says so on stderr and waits to be killed. It does

@@ -45,6 +45,18 @@ impl LayerBlob {
     }
 }
 
+/// `seconds` since 1970 as RFC 3339 in UTC to the second, such as `1970-01-01T00:00:00Z`:
+/// the form of an image config's `created`. `None` past the year 9999, which the form cannot
+/// write.
+pub fn rfc3339(seconds: u64) -> Option<String> {
+    let seconds = i64::try_from(seconds).ok()?;
+    let time = chrono::DateTime::from_timestamp(seconds, 0)?;
+    if chrono::Datelike::year(&time) > 9999 {
+        return None;
+    }
+    Some(time.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
+}
+
 /// One platform's image: its layers, base first, and its container configuration.
 #[derive(Clone, Debug)]
 pub struct PlatformImage {
@@ -167,4 +179,32 @@ fn write_platform_image(
     let manifest = RawManifest::new(canonical_json(&manifest), None);
     destination.put_manifest(&manifest)?;
     Ok(manifest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rfc3339;
+
+    #[test]
+    fn times_are_rfc3339_in_utc() {
+        assert_eq!(rfc3339(0).as_deref(), Some("1970-01-01T00:00:00Z"));
+        assert_eq!(
+            rfc3339(951_782_400).as_deref(),
+            Some("2000-02-29T00:00:00Z")
+        );
+        assert_eq!(
+            rfc3339(1_700_000_000).as_deref(),
+            Some("2023-11-14T22:13:20Z")
+        );
+        assert_eq!(
+            rfc3339(1_796_334_245).as_deref(),
+            Some("2026-12-03T21:44:05Z")
+        );
+        assert_eq!(
+            rfc3339(253_402_300_799).as_deref(),
+            Some("9999-12-31T23:59:59Z")
+        );
+        assert_eq!(rfc3339(253_402_300_800), None);
+        assert_eq!(rfc3339(u64::MAX), None);
+    }
 }

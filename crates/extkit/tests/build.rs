@@ -969,3 +969,37 @@ fn a_wildcard_that_matches_nothing_copies_nothing() {
         );
     }
 }
+
+#[test]
+fn a_source_date_epoch_past_the_year_9999_is_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nLABEL a=b\n", 0o644)],
+    );
+    let context = context.display().to_string();
+    let (code, stdout, stderr) = run_with(
+        &home,
+        &["build", &context, "--no-validate"],
+        &[("SOURCE_DATE_EPOCH", "253402300799")],
+    );
+    assert_eq!(
+        (code, stderr.lines().last()),
+        (0, Some("wrote the local store (untagged)"))
+    );
+    assert!(stdout.starts_with("sha256:"), "{stdout}");
+
+    let (code, stdout, stderr) = run_with(
+        &home,
+        &["build", &context, "--no-validate"],
+        &[("SOURCE_DATE_EPOCH", "253402300800")],
+    );
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: `SOURCE_DATE_EPOCH` 253402300800 is past the year 9999\n\
+         hint: set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, or unset it\n"
+    );
+}
