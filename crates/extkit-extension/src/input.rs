@@ -22,6 +22,24 @@ pub struct ImageFacts {
     pub entries: Vec<EntryFacts>,
 }
 
+impl ImageFacts {
+    /// The runnable entries in stored order, each with its platform: the index entry's, or
+    /// the config's for a lone manifest. An entry with neither is left out.
+    pub(crate) fn runnable(&self) -> impl Iterator<Item = (Platform, &EntryFacts)> {
+        self.entries
+            .iter()
+            .filter(|entry| entry.kind == EntryKind::Runnable)
+            .filter_map(|entry| {
+                let config = entry
+                    .variant
+                    .as_ref()
+                    .map(|variant| &variant.config_platform);
+                let platform = entry.platform.as_ref().or(config)?.clone();
+                Some((platform, entry))
+            })
+    }
+}
+
 /// One entry of the index.
 #[derive(Clone, Debug)]
 pub struct EntryFacts {

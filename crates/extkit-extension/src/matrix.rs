@@ -2,12 +2,11 @@
 
 use extkit_oci::{Platform, PlatformMatcher};
 
-use crate::input::{EntryKind, FileKind, ImageFacts, VariantFacts};
+use crate::input::{FileKind, ImageFacts, VariantFacts};
 use crate::metadata::{self, HostOs};
 use crate::paths;
 use crate::report::{Binary, MatrixRow, Runs};
 use crate::rules::binaries::{contains_architecture, format_suits};
-use crate::rules::index::entry_platform;
 
 /// The hosts Docker Desktop runs on, in report order.
 const HOSTS: [(HostOs, &str); 6] = [
@@ -22,17 +21,8 @@ const HOSTS: [(HostOs, &str); 6] = [
 /// One row per Desktop host.
 pub(crate) fn matrix(facts: &ImageFacts) -> Vec<MatrixRow> {
     let runnable: Vec<(Platform, Option<&VariantFacts>)> = facts
-        .entries
-        .iter()
-        .filter(|entry| entry.kind == EntryKind::Runnable)
-        .filter_map(|entry| {
-            let config = entry
-                .variant
-                .as_ref()
-                .map(|variant| &variant.config_platform);
-            entry_platform(entry.platform.as_ref(), config)
-                .map(|platform| (platform, entry.variant.as_ref()))
-        })
+        .runnable()
+        .map(|(platform, entry)| (platform, entry.variant.as_ref()))
         .collect();
 
     HOSTS

@@ -3,10 +3,10 @@
 use std::collections::BTreeSet;
 
 use crate::catalogue::rule_position;
-use crate::input::{EntryKind, ImageFacts, VariantFacts};
+use crate::input::{ImageFacts, VariantFacts};
 use crate::matrix::matrix;
 use crate::report::{Finding, Options, Report, Severity};
-use crate::rules::{self, index::entry_platform};
+use crate::rules;
 
 /// Runs every rule on an image's facts, then works out the Desktop matrix.
 ///
@@ -71,12 +71,9 @@ struct Variant<'a> {
 
 fn runnable_variants(facts: &ImageFacts) -> Vec<Variant<'_>> {
     facts
-        .entries
-        .iter()
-        .filter(|entry| entry.kind == EntryKind::Runnable)
-        .filter_map(|entry| {
+        .runnable()
+        .filter_map(|(platform, entry)| {
             let variant = entry.variant.as_ref()?;
-            let platform = entry_platform(entry.platform.as_ref(), Some(&variant.config_platform))?;
             Some(Variant {
                 platform: platform.to_string(),
                 architecture: platform.normalize().architecture,

@@ -12,14 +12,6 @@ use crate::rules::marketplace_severity;
 /// The platforms Desktop runs on; an extension needs an image for each.
 pub(crate) const DESKTOP_ARCHITECTURES: [&str; 2] = ["amd64", "arm64"];
 
-/// The platform of a runnable entry: the index's, or the config's for a lone manifest.
-pub(crate) fn entry_platform(
-    declared: Option<&Platform>,
-    config: Option<&Platform>,
-) -> Option<Platform> {
-    declared.or(config).cloned()
-}
-
 /// Every index-level finding.
 pub(crate) fn check(facts: &ImageFacts, options: &Options) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -36,26 +28,14 @@ pub(crate) fn check(facts: &ImageFacts, options: &Options) -> Vec<Finding> {
         );
     }
 
-    let runnable: Vec<(Platform, Option<&Platform>)> = facts
-        .entries
-        .iter()
-        .filter(|entry| entry.kind == EntryKind::Runnable)
-        .filter_map(|entry| {
-            let config = entry
-                .variant
-                .as_ref()
-                .map(|variant| &variant.config_platform);
-            entry_platform(entry.platform.as_ref(), config)
-                .map(|platform| (platform, entry.platform.as_ref()))
-        })
-        .collect();
+    let runnable: Vec<Platform> = facts.runnable().map(|(platform, _)| platform).collect();
 
     for architecture in DESKTOP_ARCHITECTURES {
         let wanted = Platform::new("linux", architecture, None);
         let matcher = PlatformMatcher::new(&wanted);
         // Only the same architecture counts: an engine would pull `386` for `amd64`, but its
         // host binaries would be the wrong ones.
-        let present = runnable.iter().any(|(platform, _)| {
+        let present = runnable.iter().any(|platform| {
             matcher.matches(platform) && platform.normalize().architecture == architecture
         });
         if !present {
@@ -74,7 +54,7 @@ pub(crate) fn check(facts: &ImageFacts, options: &Options) -> Vec<Finding> {
         }
     }
 
-    for (platform, _) in &runnable {
+    for platform in &runnable {
         if platform.normalize().os != "linux" {
             findings.push(
                 Finding::new(
