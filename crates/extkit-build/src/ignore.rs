@@ -40,7 +40,9 @@ impl IgnoreRules {
                 Some(rest) => (true, rest.trim()),
                 None => (false, line),
             };
-            let pattern = clean_pattern(pattern);
+            // Docker cleans patterns as paths: no leading `/` or `./`, no `.` parts, no
+            // trailing `/`.
+            let pattern = extkit_layer::clean(pattern);
             if pattern.is_empty() {
                 continue;
             }
@@ -70,21 +72,6 @@ impl IgnoreRules {
         }
         excluded
     }
-}
-
-/// Cleans a pattern as Docker does: no leading `/` or `./`, no `.` parts, no trailing `/`.
-fn clean_pattern(pattern: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in pattern.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    parts.join("/")
 }
 
 #[cfg(test)]

@@ -90,20 +90,8 @@ pub(crate) struct Tree {
 }
 
 /// Cleans a path inside a tree: no leading `/`, no `.` parts, `..` resolved without leaving
-/// the root.
-pub(crate) fn clean(path: &str) -> String {
-    let mut parts: Vec<&str> = Vec::new();
-    for part in path.split('/') {
-        match part {
-            "" | "." => {}
-            ".." => {
-                parts.pop();
-            }
-            other => parts.push(other),
-        }
-    }
-    parts.join("/")
-}
+/// the root; the same cleaning as for paths read out of layers.
+pub(crate) use extkit_layer::clean;
 
 /// `parent/name`, or `name` at the root.
 pub(crate) fn join(parent: &str, name: &str) -> String {
