@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use extkit_oci::spec::Descriptor;
 use extkit_oci::transport::ImageSource;
-use extkit_oci::{Digest, Image, IndexEntryKind, LayerBlob, Platform, PlatformMatcher};
+use extkit_oci::{Digest, Image, LayerBlob, Platform, PlatformMatcher};
 use serde_json::Value;
 use tracing::debug;
 
@@ -36,25 +36,14 @@ fn failure(message: String) -> Failure {
 /// Reads the variant of the image for `platform`: manifest, config and layers.
 pub(crate) fn load(source: &dyn ImageSource, platform: &Platform) -> Result<BaseImage, Failure> {
     let root = source.root()?;
-    let manifest = match root.parse(&source.describe())? {
-        Image::Manifest { manifest, .. } => manifest,
+    let root_image = root.parse(&source.describe())?;
+    let manifest = match &root_image {
+        Image::Manifest { manifest, .. } => manifest.clone(),
         Image::Index { entries, .. } => {
-            let runnable: Vec<Platform> = entries
-                .iter()
-                .map(|entry| match (&entry.kind, &entry.platform) {
-                    (IndexEntryKind::Runnable, Some(platform)) => platform.clone(),
-                    _ => Platform::new("unknown", "unknown", None),
-                })
-                .collect();
-            let Some(chosen) = PlatformMatcher::new(platform).choose(&runnable) else {
-                let available: Vec<String> = entries
-                    .iter()
-                    .filter(|e| e.kind == IndexEntryKind::Runnable)
-                    .filter_map(|e| e.platform.as_ref().map(|p| p.to_string()))
-                    .collect();
+            let Some((chosen, _)) = root_image.choose(&PlatformMatcher::new(platform)) else {
                 return Err(failure(format!(
                     "it has no variant for `{platform}` (it has: {})",
-                    available.join(", ")
+                    root_image.runnable_platforms().join(", ")
                 )));
             };
             debug!(image = %source.describe(), %platform, entry = chosen, "chose the base image variant");

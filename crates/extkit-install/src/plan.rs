@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use extkit_extension::{HostOs, parse_metadata};
 use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
 use extkit_oci::transport::ImageSource;
-use extkit_oci::{Digest, Image, IndexEntryKind, Platform, PlatformMatcher};
+use extkit_oci::{Digest, Image, Platform, PlatformMatcher};
 use serde_json::Value;
 use tracing::debug;
 
@@ -69,29 +69,15 @@ pub fn read_plan(
     // The variant, chosen as a container engine would.
     let (manifest, platform) = match &image {
         Image::Index { entries, .. } => {
-            let candidates: Vec<Platform> = entries
-                .iter()
-                .map(|entry| match (&entry.kind, &entry.platform) {
-                    (IndexEntryKind::Runnable, Some(platform)) => platform.clone(),
-                    _ => Platform::new("unknown", "unknown", None),
-                })
-                .collect();
-            let Some(chosen) = matcher.choose(&candidates) else {
+            let Some((chosen, platform)) = image.choose(&matcher) else {
                 return Err(InstallError::NoVariant {
                     image: reference.to_string(),
                     platform: wanted.to_string(),
-                    available: image
-                        .runnable()
-                        .filter_map(|e| e.platform.as_ref())
-                        .map(|p| p.to_string())
-                        .collect(),
+                    available: image.runnable_platforms(),
                 });
             };
-            debug!(platform = %candidates[chosen], "chose the variant for the host");
-            (
-                source.manifest(&entries[chosen].descriptor)?,
-                candidates[chosen].clone(),
-            )
+            debug!(%platform, "chose the variant for the host");
+            (source.manifest(&entries[chosen].descriptor)?, platform)
         }
         Image::Manifest { raw, .. } => (raw.clone(), wanted.clone()),
     };

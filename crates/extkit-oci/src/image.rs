@@ -1,6 +1,8 @@
 use oci_spec::image::{Descriptor, ImageIndex, ImageManifest};
 
-use crate::{Digest, Error, MediaKind, Platform, Result, media_types, sha256_digest};
+use crate::{
+    Digest, Error, MediaKind, Platform, PlatformMatcher, Result, media_types, sha256_digest,
+};
 
 /// The annotation BuildKit puts on attestation entries of an index.
 const REFERENCE_TYPE: &str = "vnd.docker.reference.type";
@@ -156,6 +158,35 @@ impl Image {
         }
     }
 
+    /// The index entry an engine pulls for the matcher's platform, by containerd's rules
+    /// (an exact match first, then compatible variants; the first entry wins a tie): its
+    /// position in the index and the platform it was chosen as. Entries that are not
+    /// runnable count as `unknown/unknown`. `None` for a single manifest or when nothing
+    /// matches.
+    pub fn choose(&self, matcher: &PlatformMatcher) -> Option<(usize, Platform)> {
+        let Image::Index { entries, .. } = self else {
+            return None;
+        };
+        let mut candidates: Vec<Platform> = entries
+            .iter()
+            .map(|entry| match (&entry.kind, &entry.platform) {
+                (IndexEntryKind::Runnable, Some(platform)) => platform.clone(),
+                _ => Platform::new("unknown", "unknown", None),
+            })
+            .collect();
+        let chosen = matcher.choose(&candidates)?;
+        Some((chosen, candidates.swap_remove(chosen)))
+    }
+
+    /// The platforms of the runnable entries as stored, for messages saying what an image
+    /// has.
+    pub fn runnable_platforms(&self) -> Vec<String> {
+        self.runnable()
+            .filter_map(|entry| entry.platform.as_ref())
+            .map(Platform::to_string)
+            .collect()
+    }
+
     /// The runnable entries of an index (attestations and artifacts left out); empty for a
     /// single manifest.
     pub fn runnable(&self) -> impl Iterator<Item = &IndexEntry> {
@@ -269,6 +300,74 @@ mod tests {
             }
         );
         assert_eq!(image.runnable().count(), 1);
+    }
+
+    #[test]
+    fn choose_picks_the_first_best_runnable_entry() {
+        let entry = |digit: char, platform: &str| {
+            let parts: Vec<&str> = platform.split('/').collect();
+            let variant = parts
+                .get(2)
+                .map_or(String::new(), |v| format!(r#", "variant": "{v}""#));
+            format!(
+                r#"{{"mediaType": "application/vnd.oci.image.manifest.v1+json", "size": 10,
+                   "digest": "sha256:{}",
+                   "platform": {{"os": "{}", "architecture": "{}"{variant}}}}}"#,
+                digit.to_string().repeat(64),
+                parts[0],
+                parts[1]
+            )
+        };
+        let index = format!(
+            r#"{{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                "manifests": [{}, {}, {}, {}]}}"#,
+            entry('1', "linux/arm/v6"),
+            entry('2', "linux/amd64"),
+            entry('3', "linux/amd64"),
+            entry('4', "linux/arm/v7"),
+        );
+        let image = RawManifest::new(index.into_bytes(), None)
+            .parse("test index")
+            .unwrap();
+        let choose = |wanted: &str| image.choose(&PlatformMatcher::new(&wanted.parse().unwrap()));
+        assert_eq!(
+            choose("linux/amd64"),
+            Some((1, "linux/amd64".parse().unwrap()))
+        );
+        assert_eq!(
+            choose("linux/arm/v7"),
+            Some((3, "linux/arm/v7".parse().unwrap()))
+        );
+        assert_eq!(
+            choose("linux/arm/v6"),
+            Some((0, "linux/arm/v6".parse().unwrap()))
+        );
+        // containerd lets an arm64 host run 32-bit arm, the newest variant first.
+        assert_eq!(
+            choose("linux/arm64"),
+            Some((3, "linux/arm/v7".parse().unwrap()))
+        );
+        assert_eq!(choose("linux/s390x"), None);
+        assert_eq!(
+            image.runnable_platforms(),
+            ["linux/arm/v6", "linux/amd64", "linux/amd64", "linux/arm/v7"]
+        );
+
+        let single = RawManifest::new(
+            br#"{"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2,
+              "digest": "sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"},
+            "layers": []}"#
+                .to_vec(),
+            None,
+        )
+        .parse("manifest")
+        .unwrap();
+        assert_eq!(
+            single.choose(&PlatformMatcher::new(&"linux/amd64".parse().unwrap())),
+            None
+        );
+        assert!(single.runnable_platforms().is_empty());
     }
 
     #[test]

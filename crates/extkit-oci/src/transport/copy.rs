@@ -58,25 +58,14 @@ pub fn copy_image(
             root
         }
         (Image::Index { raw, entries, .. }, Some(platforms)) => {
-            let runnable: Vec<Platform> = entries
-                .iter()
-                .map(|e| match e.kind {
-                    IndexEntryKind::Runnable => e.platform.clone().unwrap_or_else(unknown),
-                    _ => unknown(),
-                })
-                .collect();
             let mut keep = vec![false; entries.len()];
             let mut chosen_entries = Vec::new();
             for wanted in platforms {
-                let Some(chosen) = PlatformMatcher::new(wanted).choose(&runnable) else {
+                let Some((chosen, _)) = image.choose(&PlatformMatcher::new(wanted)) else {
                     return Err(Error::PlatformMissing {
                         image: source.describe(),
                         platform: wanted.to_string(),
-                        available: image
-                            .runnable()
-                            .filter_map(|e| e.platform.as_ref())
-                            .map(|p| p.to_string())
-                            .collect(),
+                        available: image.runnable_platforms(),
                     });
                 };
                 keep[chosen] = true;
@@ -110,10 +99,6 @@ pub fn copy_image(
     report.digest = Some(written_root.digest.clone());
     destination.commit(&written_root)?;
     Ok(report)
-}
-
-fn unknown() -> Platform {
-    Platform::new("unknown", "unknown", None)
 }
 
 /// The index `raw` with only the entries marked in `keep`, every other byte of each entry and

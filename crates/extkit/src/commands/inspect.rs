@@ -58,21 +58,19 @@ fn choose_manifest(
     let matcher = PlatformMatcher::new(wanted);
     match image {
         Image::Index { entries, .. } => {
-            let candidates: Vec<Platform> = entries.iter().map(runnable_platform).collect();
-            let Some(chosen) = matcher.choose(&candidates) else {
-                return Err(missing(runnable_platforms(image)).into());
+            let Some((chosen, platform)) = image.choose(&matcher) else {
+                return Err(missing(image.runnable_platforms()).into());
             };
             tracing::debug!(
                 wanted = %matcher.wanted(),
-                chosen = %candidates[chosen],
+                chosen = %platform,
                 entry = chosen,
                 "chose the index entry with containerd's platform rules"
             );
-            if matcher.rank(&candidates[chosen]) != Some(0) {
+            if matcher.rank(&platform) != Some(0) {
                 printer.note(&format!(
-                    "note: no {} image; using the compatible {}",
+                    "note: no {} image; using the compatible {platform}",
                     matcher.wanted(),
-                    candidates[chosen]
                 ));
             }
             Ok(source.manifest(&entries[chosen].descriptor)?)
@@ -88,21 +86,6 @@ fn choose_manifest(
 }
 
 /// The entry's platform when it is runnable; a platform nothing matches otherwise.
-fn runnable_platform(entry: &IndexEntry) -> Platform {
-    match (&entry.kind, &entry.platform) {
-        (IndexEntryKind::Runnable, Some(platform)) => platform.clone(),
-        _ => Platform::new("unknown", "unknown", None),
-    }
-}
-
-fn runnable_platforms(image: &Image) -> Vec<String> {
-    image
-        .runnable()
-        .filter_map(|entry| entry.platform.as_ref())
-        .map(|platform| platform.to_string())
-        .collect()
-}
-
 fn read_config(
     source: &dyn ImageSource,
     descriptor: &extkit_oci::spec::Descriptor,
@@ -217,7 +200,7 @@ fn short_media_type(media_type: &str) -> String {
 
 /// The last line: runnable platforms, attestations, and what Docker Desktop would miss.
 fn summary(image: &Image) -> String {
-    let platforms = runnable_platforms(image);
+    let platforms = image.runnable_platforms();
     let Image::Index { entries, .. } = image else {
         return String::new();
     };
