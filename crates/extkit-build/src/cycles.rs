@@ -134,9 +134,14 @@ mod tests {
         );
         assert_eq!(
             check_text(
-                "FROM scratch AS a\nCOPY --from=c / /\nFROM a AS b\nFROM scratch AS c\nCOPY --from=1 / /\n"
+                "FROM scratch AS a\nCOPY --from=c / /\nFROM a AS b\nFROM scratch AS c\nCOPY \
+                    --from=1 / /\n"
             ),
-            Err("Dockerfile:3: stages `a`, `c` and `b` copy from one another (a circular dependency)".into())
+            Err(
+                "Dockerfile:3: stages `a`, `c` and `b` copy from one another (a circular \
+                dependency)"
+                    .into()
+            )
         );
     }
 

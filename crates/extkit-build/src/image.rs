@@ -46,7 +46,8 @@ pub(crate) fn load(source: &dyn ImageSource, platform: &Platform) -> Result<Base
                     root_image.runnable_platforms().join(", ")
                 )));
             };
-            debug!(image = %source.describe(), %platform, entry = chosen, "chose the base image variant");
+            debug!(image = %source.describe(), %platform, entry = chosen, "chose the base image \
+                variant");
             let raw = source.manifest(&entries[chosen].descriptor)?;
             match raw.parse(&format!("manifest `{}`", raw.digest))? {
                 Image::Manifest { manifest, .. } => manifest,

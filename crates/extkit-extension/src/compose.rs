@@ -231,7 +231,8 @@ services:
         assert_eq!(parse(b"services: {}\n").unwrap_err(), "`services` is empty");
         assert_eq!(
             parse(b"services:\n  a: [\n").unwrap_err(),
-            "it is not valid YAML: while parsing a node, did not find expected node content at line 3 column 1"
+            "it is not valid YAML: while parsing a node, did not find expected node content at \
+                line 3 column 1"
         );
     }
 }

@@ -223,7 +223,11 @@ impl Walker {
             ),
             (false, false) => self.problem(
                 "vm: one of `image` and `composefile` is required".to_string(),
-                Some("set `\"image\": \"${DESKTOP_PLUGIN_IMAGE}\"` to run the extension image itself".to_string()),
+                Some(
+                    "set `\"image\": \"${DESKTOP_PLUGIN_IMAGE}\"` to run the extension image \
+                    itself"
+                        .to_string(),
+                ),
             ),
             _ => {}
         }

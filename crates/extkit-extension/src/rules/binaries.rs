@@ -36,13 +36,16 @@ pub(crate) fn check(
         let (missing_severity, missing_hint) = if windows_elsewhere {
             (
                 Severity::Warning,
-                "Docker Desktop on Windows on Arm would install the extension without it; an x64 build in this image runs emulated there".to_string(),
+                "Docker Desktop on Windows on Arm would install the extension without it; an x64 \
+                    build in this image runs emulated there"
+                    .to_string(),
             )
         } else {
             (
                 Severity::Error,
                 format!(
-                    "copy it to `{path}` in every platform's image, or fix the path in metadata.json"
+                    "copy it to `{path}` in every platform's image, or fix the path in \
+                        metadata.json"
                 ),
             )
         };
@@ -121,7 +124,8 @@ fn check_architecture(
         ids::BINARY_ARCH_MISMATCH,
         Some(path),
         format!(
-            "the {key} host binary `{path}` is built for {built_for}, but this image is for `{architecture}`"
+            "the {key} host binary `{path}` is built for {built_for}, but this image is for \
+                `{architecture}`"
         ),
     );
     // Windows on Arm runs x64 and x86 programs through its own emulation.
@@ -142,7 +146,8 @@ fn check_architecture(
         ""
     };
     Some(finding.hint(format!(
-        "put a {key}/{architecture}{universal} build at `{path}` in this image, such as by choosing it with `ARG TARGETARCH`"
+        "put a {key}/{architecture}{universal} build at `{path}` in this image, such as by \
+            choosing it with `ARG TARGETARCH`"
     )))
 }
 

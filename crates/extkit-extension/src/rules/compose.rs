@@ -44,10 +44,14 @@ pub(crate) fn check_file(path: &str, file: &FileFacts, image_has_command: bool) 
                     ids::BACKEND_WITHOUT_COMMAND,
                     Some(path),
                     format!(
-                        "the service `{name}` runs the extension image, which has no `CMD` or `ENTRYPOINT`, so the backend would exit at once"
+                        "the service `{name}` runs the extension image, which has no `CMD` or \
+                            `ENTRYPOINT`, so the backend would exit at once"
                     ),
                 )
-                .hint("add a long-running `CMD` to the Dockerfile, such as `CMD /service -socket /run/guest-services/backend.sock`"),
+                .hint(
+                    "add a long-running `CMD` to the Dockerfile, such as `CMD /service -socket \
+                    /run/guest-services/backend.sock`",
+                ),
             );
         }
         for source in &service.bind_sources {
@@ -58,7 +62,10 @@ pub(crate) fn check_file(path: &str, file: &FileFacts, image_has_command: bool) 
                         Some(path),
                         format!("the service `{name}` mounts `{source}`"),
                     )
-                    .hint("mount `/var/run/docker.sock.raw:/var/run/docker.sock`, the VM's own Docker socket"),
+                    .hint(
+                        "mount `/var/run/docker.sock.raw:/var/run/docker.sock`, the VM's own \
+                        Docker socket",
+                    ),
                 );
             } else if compose::is_relative_bind(source) {
                 findings.push(
@@ -66,7 +73,8 @@ pub(crate) fn check_file(path: &str, file: &FileFacts, image_has_command: bool) 
                         ids::COMPOSE_RELATIVE_BIND,
                         Some(path),
                         format!(
-                            "the service `{name}` binds the relative host path `{source}`, which resolves inside Docker Desktop's extension folder"
+                            "the service `{name}` binds the relative host path `{source}`, which \
+                                resolves inside Docker Desktop's extension folder"
                         ),
                     )
                     .hint("use a named volume, or an absolute or `~` path"),
@@ -84,9 +92,13 @@ pub(crate) fn check_vm_image(image: &str, image_has_command: bool) -> Option<Fin
             ids::BACKEND_WITHOUT_COMMAND,
             Some(METADATA_PATH),
             format!(
-                "`vm.image` is `{image}`, but the extension image has no `CMD` or `ENTRYPOINT`, so the backend would exit at once"
+                "`vm.image` is `{image}`, but the extension image has no `CMD` or `ENTRYPOINT`, \
+                    so the backend would exit at once"
             ),
         )
-        .hint("add a long-running `CMD` to the Dockerfile, such as `CMD /service -socket /run/guest-services/backend.sock`")
+        .hint(
+            "add a long-running `CMD` to the Dockerfile, such as `CMD /service -socket \
+            /run/guest-services/backend.sock`",
+        )
     })
 }

@@ -59,7 +59,8 @@ pub(crate) fn require<'a>(
                 ids::FILE_MISSING,
                 Some(path),
                 format!(
-                    "{what} `{path}` is a symbolic link to `{target}`, which does not resolve inside the image"
+                    "{what} `{path}` is a symbolic link to `{target}`, which does not resolve \
+                        inside the image"
                 ),
             )
             .severity(wanted.missing_severity)
@@ -147,7 +148,8 @@ pub(crate) fn check(metadata: &Metadata, variant: &VariantFacts) -> Vec<Finding>
                 expect: Expect::Directory,
                 missing_severity: Severity::Error,
                 missing_hint: format!(
-                    "copy the built UI to `{root_path}`, such as with `COPY --from=client-builder /ui/build {root_path}`"
+                    "copy the built UI to `{root_path}`, such as with `COPY \
+                        --from=client-builder /ui/build {root_path}`"
                 ),
             },
             &mut findings,

@@ -60,7 +60,8 @@ pub(crate) fn check(metadata: &Metadata) -> Vec<Finding> {
                         ids::WINDOWS_BINARY_EXTENSION,
                         Some(&path.normalized),
                         format!(
-                            "the windows host binary `{}` does not end in `.exe`, `.cmd`, `.bat` or `.ps1`",
+                            "the windows host binary `{}` does not end in `.exe`, `.cmd`, `.bat` \
+                                or `.ps1`",
                             path.normalized
                         ),
                     )
@@ -89,7 +90,8 @@ pub(crate) fn check(metadata: &Metadata) -> Vec<Finding> {
                         ),
                     )
                     .hint(format!(
-                        "Docker Desktop users on {} get no host binary; add a `{}` entry if the UI calls one there",
+                        "Docker Desktop users on {} get no host binary; add a `{}` entry if the \
+                            UI calls one there",
                         os_name(os),
                         os.key()
                     )),
@@ -116,7 +118,8 @@ fn check_name_clashes(metadata: &Metadata) -> Vec<Finding> {
                         ids::BINARY_NAME_CLASH,
                         Some(&path),
                         format!(
-                            "the {} host binaries `{first}` and `{path}` are both named `{name}`; one would overwrite the other",
+                            "the {} host binaries `{first}` and `{path}` are both named \
+                                `{name}`; one would overwrite the other",
                             os.key()
                         ),
                     )

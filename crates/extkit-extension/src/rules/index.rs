@@ -134,7 +134,10 @@ pub(crate) fn check(facts: &ImageFacts, options: &Options) -> Vec<Finding> {
                 format!("the tag `{tag}` is not a semantic version"),
             )
             .severity(marketplace_severity(options))
-            .hint("tag releases with a version such as `1.2.3`; the Marketplace installs the greatest one"),
+            .hint(
+                "tag releases with a version such as `1.2.3`; the Marketplace installs the \
+                greatest one",
+            ),
         );
     }
 

@@ -187,7 +187,8 @@ fn check_api_version(value: &str, options: &Options, findings: &mut Vec<Finding>
                     ids::LABEL_INVALID,
                     Some(key),
                     format!(
-                        "`{key}` is `{value}`, which is not a version or constraint (`{}` does not parse)",
+                        "`{key}` is `{value}`, which is not a version or constraint (`{}` does \
+                            not parse)",
                         error.part
                     ),
                 )
@@ -203,7 +204,10 @@ fn check_api_version(value: &str, options: &Options, findings: &mut Vec<Finding>
         findings.push(Finding::new(
             ids::LABEL_INVALID,
             Some(key),
-            format!("cannot check `{key}` against the SDK version `{sdk}`: it is not a version such as `0.3.4`"),
+            format!(
+                "cannot check `{key}` against the SDK version `{sdk}`: it is not a version \
+                such as `0.3.4`"
+            ),
         ));
         return;
     };
@@ -231,7 +235,10 @@ fn check_icon(value: &str, findings: &mut Vec<Finding>) {
                 Some(key),
                 format!("`{key}` is `{value}`, which is not an http(s) URL"),
             )
-            .hint("the label is a URL of an .svg or .png image; the icon file in the image is `metadata.json`'s `icon`"),
+            .hint(
+                "the label is a URL of an .svg or .png image; the icon file in the image is \
+                `metadata.json`'s `icon`",
+            ),
         );
         return;
     };

@@ -68,7 +68,10 @@ pub(crate) fn check_document(path: &str, content: &[u8]) -> (Option<Metadata>, V
                 Some(path),
                 format!("`{path}` {}", unreadable.message),
             )
-            .hint("metadata.json must be a JSON object such as `{\"icon\": \"docker.svg\", \"ui\": {…}}`");
+            .hint(
+                "metadata.json must be a JSON object such as `{\"icon\": \"docker.svg\", \
+                \"ui\": {…}}`",
+            );
             return (None, vec![finding]);
         }
     };
@@ -112,7 +115,10 @@ fn check_sockets(path: &str, metadata: &Metadata) -> Vec<Finding> {
                     Some(path),
                     format!("`{field}` is `{name}`, which is not a plain file name"),
                 )
-                .hint("give only the name, such as `backend.sock`; Desktop puts it in `/run/guest-services/`"),
+                .hint(
+                    "give only the name, such as `backend.sock`; Desktop puts it in \
+                    `/run/guest-services/`",
+                ),
             );
         } else if name.len() > SOCKET_NAME_LIMIT {
             findings.push(
@@ -120,12 +126,16 @@ fn check_sockets(path: &str, metadata: &Metadata) -> Vec<Finding> {
                     ids::SOCKET_INVALID,
                     Some(path),
                     format!(
-                        "`{field}` is `{name}`, {} bytes long; the host's socket path may exceed its limit",
+                        "`{field}` is `{name}`, {} bytes long; the host's socket path may exceed \
+                            its limit",
                         name.len()
                     ),
                 )
                 .severity(Severity::Warning)
-                .hint(format!("keep socket names under {SOCKET_NAME_LIMIT} bytes, such as `backend.sock`")),
+                .hint(format!(
+                    "keep socket names under {SOCKET_NAME_LIMIT} bytes, such as \
+                    `backend.sock`"
+                )),
             );
         }
     }
@@ -149,7 +159,9 @@ fn check_sockets(path: &str, metadata: &Metadata) -> Vec<Finding> {
             Finding::new(
                 ids::SOCKET_INVALID,
                 Some(path),
-                "`ui.dashboard-tab.backend.socket` is set, but there is no `vm` backend to listen on it".to_string(),
+                "`ui.dashboard-tab.backend.socket` is set, but there is no `vm` backend to \
+                    listen on it"
+                    .to_string(),
             )
             .hint("add a `vm` section, or remove `backend` from the dashboard tab"),
         );
@@ -175,7 +187,8 @@ pub(crate) fn check_consistency(variants: &[(String, Option<&[u8]>)]) -> Vec<Fin
             ids::METADATA_DIFFERS,
             Some(METADATA_PATH),
             format!(
-                "`{METADATA_PATH}` in the `{other_platform}` image differs from the one in the `{first_platform}` image"
+                "`{METADATA_PATH}` in the `{other_platform}` image differs from the one in the \
+                    `{first_platform}` image"
             ),
         )
         .hint("copy one metadata.json into every platform; only the files it names should differ"),

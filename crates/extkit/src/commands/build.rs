@@ -221,8 +221,15 @@ impl Inputs {
             Err(_) => 0,
             Ok(text) if text.trim().is_empty() => 0,
             Ok(text) => text.trim().parse::<u64>().map_err(|_| Refusal {
-                message: format!("invalid {SOURCE_DATE_EPOCH} `{text}`: it is not a whole number of seconds"),
-                hint: Some("set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, or unset it".into()),
+                message: format!(
+                    "invalid {SOURCE_DATE_EPOCH} `{text}`: it is not a whole number \
+                    of seconds"
+                ),
+                hint: Some(
+                    "set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, \
+                    or unset it"
+                        .into(),
+                ),
                 is_answer: false,
             })?,
         };

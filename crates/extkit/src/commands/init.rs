@@ -219,7 +219,8 @@ fn check_binary_name(binary: &str) -> anyhow::Result<()> {
     Err(Refusal {
         message: format!("`{binary}` is not a plain file name for a host binary"),
         hint: Some(
-            "use letters, digits, `.`, `_` and `-`, without a folder or a `.exe`, such as `--host-binary my-cli`"
+            "use letters, digits, `.`, `_` and `-`, without a folder or a `.exe`, such as \
+                `--host-binary my-cli`"
                 .into(),
         ),
         is_answer: false,

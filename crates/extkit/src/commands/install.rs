@@ -188,9 +188,16 @@ fn check_rules(
             "refusing to install {} on {}: {}",
             plan.reference,
             plan.host,
-            errors.iter().map(|e| format!("\n  error{e}")).collect::<String>()
+            errors
+                .iter()
+                .map(|e| format!("\n  error{e}"))
+                .collect::<String>()
         ),
-        hint: Some("fix the image (`extkit validate` shows every problem), or install anyway with `--force`".into()),
+        hint: Some(
+            "fix the image (`extkit validate` shows every problem), or install anyway \
+            with `--force`"
+                .into(),
+        ),
         is_answer: true,
     }
     .into())
