@@ -231,7 +231,7 @@ fn a_copy_replaces_corrupt_blobs_in_the_store() {
         stderr,
         format!(
             "copied {} to store:docker.io/acme/hello:1.0: 2 blobs written (2 of them replacing \
-             a corrupt copy), 4 already there\n",
+             a corrupt copy), 3 already there\n",
             example()
         )
     );

@@ -1,5 +1,7 @@
 //! Copying images between transports.
 
+use std::collections::HashSet;
+
 use oci_spec::image::{Descriptor, ImageConfiguration};
 use tracing::debug;
 
@@ -10,7 +12,8 @@ use crate::{
     media_types,
 };
 
-/// What a copy did.
+/// What a copy did. A blob that several manifests share (a layer common to two platforms)
+/// is counted once.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CopyReport {
     /// The digest of the root written (the same as the source's unless platforms were chosen).
@@ -21,6 +24,9 @@ pub struct CopyReport {
     pub blobs_skipped: usize,
     /// Blobs the destination had corrupt, written again (also counted in `blobs_written`).
     pub blobs_repaired: usize,
+    /// The blobs this copy has written or found sound, so that a shared one is neither read
+    /// back nor asked for again.
+    done: HashSet<Digest>,
 }
 
 /// Copies an image with all its platforms, or only `platforms` when given.
@@ -146,11 +152,15 @@ fn copy_blob(
     report: &mut CopyReport,
 ) -> Result<()> {
     let digest = Digest::try_from(descriptor.digest())?;
+    if report.done.contains(&digest) {
+        return Ok(());
+    }
     let state = destination.blob_state(descriptor)?;
     match state {
         BlobState::Sound => {
             debug!(%digest, "blob already present, skipped");
             report.blobs_skipped += 1;
+            report.done.insert(digest);
             return Ok(());
         }
         BlobState::Corrupt => debug!(%digest, "blob present but corrupt, written again"),
@@ -162,6 +172,7 @@ fn copy_blob(
     if state == BlobState::Corrupt {
         report.blobs_repaired += 1;
     }
+    report.done.insert(digest);
     Ok(())
 }
 

@@ -42,14 +42,18 @@ pub(super) fn transfer(
     let chosen = (!platforms.is_empty()).then_some(platforms);
     let report = copy_image(source, destination, chosen)?;
     let digest = report.digest.expect("a finished copy names its root");
-    let repaired = match report.blobs_repaired {
-        0 => String::new(),
-        n => format!(" ({n} of them replacing a corrupt copy)"),
+    let repaired = match (report.blobs_repaired, report.blobs_written) {
+        (0, _) => String::new(),
+        (1, 1) => " (replacing a corrupt copy)".to_string(),
+        (n, _) => format!(" ({n} of them replacing a corrupt copy)"),
+    };
+    let written = match report.blobs_written {
+        1 => "1 blob".to_string(),
+        n => format!("{n} blobs"),
     };
     printer.note(&format!(
-        "{done} {} to {destination_name}: {} blobs written{repaired}, {} already there",
+        "{done} {} to {destination_name}: {written} written{repaired}, {} already there",
         source.describe(),
-        report.blobs_written,
         report.blobs_skipped
     ));
     printer.data(&format!("{digest}\n"))?;
