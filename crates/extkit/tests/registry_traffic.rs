@@ -141,3 +141,22 @@ fn a_large_blob_is_sent_in_chunks_of_the_configured_size() {
     // The layer in chunks, the config (small) in one request.
     assert_eq!(proxy.count("PUT upload"), 2);
 }
+
+#[test]
+fn a_blob_of_several_chunks_goes_in_one_request_by_default() {
+    let Some((_registry, proxy)) = start() else {
+        return;
+    };
+    let scratch = tempfile::tempdir().unwrap();
+    let layout = scratch.path().join("large");
+    // Larger than one 4 MiB chunk, smaller than the 64 MiB above which blobs are chunked.
+    let stored = write_large_layout(&layout, 6 << 20);
+    assert!(stored > 4 << 20);
+    copy(
+        &format!("oci:{}:latest", layout.display()),
+        &proxy.url("large:1"),
+    );
+    assert_eq!(proxy.count("PATCH upload"), 0);
+    // The layer and the config, each in one streamed PUT.
+    assert_eq!(proxy.count("PUT upload"), 2);
+}
