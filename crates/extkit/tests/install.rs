@@ -249,6 +249,27 @@ fn install_refuses_a_second_install_and_update_says_what_changed() {
         binary("linux-arm64")
     );
 
+    // The same image again changes nothing, not even the install time.
+    let record = fs::read(root.join("layout/install.json")).unwrap();
+    let digest = lines[0].rsplit(' ').next().unwrap();
+    let (code, stdout, stderr) = run(&[
+        "update",
+        &second,
+        "--host",
+        "linux/arm64",
+        "--root",
+        root_text,
+    ]);
+    assert_eq!((code, stdout.as_str()), (0, ""), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "`layout` is already up to date: {digest} (linux/arm64 image, host binaries for \
+             linux)\n"
+        )
+    );
+    assert_eq!(fs::read(root.join("layout/install.json")).unwrap(), record);
+
     let (code, stdout, _) = run(&["ls", "--root", root_text]);
     assert_eq!(code, 0);
     assert_eq!(

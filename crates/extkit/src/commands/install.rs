@@ -95,6 +95,16 @@ pub fn install(
     }
 
     let plan = read_plan(source.as_ref(), &args.image, &host, &name)?;
+    if let Some(previous) = previous.as_ref().filter(|_| update && !args.dry_run)
+        && previous.record.digest == plan.digest.to_string()
+        && previous.record.host == plan.host.to_string()
+    {
+        printer.note(&format!(
+            "`{name}` is already up to date: {} ({} image, host binaries for {})",
+            plan.digest, previous.record.platform, host.os
+        ));
+        return Ok(ExitCode::SUCCESS);
+    }
     let overridden = check_rules(source.as_ref(), &plan, printer, args.force)?;
 
     if args.dry_run {
