@@ -37,6 +37,8 @@ pub struct BuildOptions<'a> {
     pub source_date_epoch: u64,
     /// Opens base images and `COPY --from` images by name.
     pub open_image: &'a ImageOpener<'a>,
+    /// Told what the build leaves out that the user may not expect, one sentence each.
+    pub warn: &'a (dyn Fn(String) + Sync),
 }
 
 /// A layer of a platform's image before compression.
@@ -129,6 +131,19 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
                 },
                 other => other,
             })?;
+
+    // Said once the build is known to go through: a failed one has its error to tell.
+    let folders = std::iter::once((&options.context, &context))
+        .chain(options.named_contexts.values().zip(named.values()));
+    for (folder, tree) in folders {
+        for (path, kind) in tree.specials() {
+            (options.warn)(format!(
+                "`{}` is {kind}, which a layer cannot hold: COPY leaves it out (list it in \
+                 `.dockerignore` to say so)",
+                folder.join(path).display()
+            ));
+        }
+    }
 
     // Each distinct layer is made and compressed once, whichever platforms share it (the UI,
     // usually).

@@ -147,6 +147,13 @@ impl Tree {
         self.specials.get(&clean(path)).copied()
     }
 
+    /// Every special file left out, with what it is, in path order.
+    pub fn specials(&self) -> impl Iterator<Item = (&str, &'static str)> {
+        self.specials
+            .iter()
+            .map(|(path, kind)| (path.as_str(), *kind))
+    }
+
     /// The node at `path`, without following links.
     pub fn get(&self, path: &str) -> Option<&Node> {
         self.nodes.get(&clean(path))

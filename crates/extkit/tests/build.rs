@@ -1003,3 +1003,52 @@ fn a_source_date_epoch_past_the_year_9999_is_refused() {
          hint: set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, or unset it\n"
     );
 }
+
+#[test]
+fn a_fifo_inside_a_copied_folder_is_left_out_with_a_warning() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY ui /ui\n", 0o644),
+            ("ui/index.html", "<html>\n", 0o644),
+        ],
+    );
+    make_fifo(&context.join("ui/dev.pipe"));
+    let layout = scratch.path().join("out");
+    let output = format!("oci:{}:latest", layout.display());
+    let args = [
+        "build",
+        "ctx",
+        "--no-validate",
+        "--platform",
+        "linux/amd64",
+        "--output",
+        &output,
+    ];
+    let (code, stdout, stderr) = run_in(scratch.path(), &home, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("sha256:"), "{stdout}");
+    let warnings: Vec<&str> = stderr
+        .lines()
+        .filter(|line| line.starts_with("warning:"))
+        .collect();
+    assert_eq!(
+        warnings,
+        [
+            "warning: `ctx/ui/dev.pipe` is a FIFO, which a layer cannot hold: COPY leaves it out \
+          (list it in `.dockerignore` to say so)"
+        ]
+    );
+    let files: Vec<String> = unpack(&output)["amd64"].files.keys().cloned().collect();
+    assert_eq!(files, ["ui", "ui/index.html"]);
+
+    // Left out on purpose, it is not worth a word.
+    write_files(&context, &[(".dockerignore", "ui/*.pipe\n", 0o644)]);
+    fs::remove_dir_all(&layout).unwrap();
+    let (code, _, stderr) = run_in(scratch.path(), &home, &args);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(!stderr.contains("warning"), "{stderr}");
+}

@@ -68,6 +68,7 @@ pub fn run(
         },
         source_date_epoch: options.source_date_epoch,
         open_image,
+        warn: &|message| printer.note(&format!("warning: {message}")),
     })?;
     let image = MemoryImage::default();
     let root = writer.write(image.destination())?;
