@@ -15,12 +15,21 @@ use crate::image::ImageOpener;
 use crate::stage::{Evaluator, PendingLayer, Shared};
 use crate::tree::Tree;
 
+/// Where the Dockerfile comes from.
+#[derive(Clone, Debug)]
+pub enum DockerfileInput {
+    /// A file, named by its file name in messages.
+    File(PathBuf),
+    /// Text read already (`-f -` reads it from standard input), named `Dockerfile` in messages.
+    Text(String),
+}
+
 /// What to build and how.
 pub struct BuildOptions<'a> {
     /// The build context folder.
     pub context: PathBuf,
     /// The Dockerfile.
-    pub dockerfile: PathBuf,
+    pub dockerfile: DockerfileInput,
     /// The platforms to build, in the order the index lists them.
     pub platforms: Vec<Platform>,
     /// `--build-arg`s.
@@ -59,11 +68,16 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
     let created = rfc3339(options.source_date_epoch).ok_or(BuildError::SourceDateEpochTooLate {
         seconds: options.source_date_epoch,
     })?;
-    let text = dockerfile::read(&options.dockerfile)?;
-    let name = options.dockerfile.file_name().map_or_else(
-        || "Dockerfile".to_string(),
-        |n| n.to_string_lossy().into_owned(),
-    );
+    let (text, name) = match &options.dockerfile {
+        DockerfileInput::File(path) => (
+            dockerfile::read(path)?,
+            path.file_name().map_or_else(
+                || "Dockerfile".to_string(),
+                |n| n.to_string_lossy().into_owned(),
+            ),
+        ),
+        DockerfileInput::Text(text) => (text.clone(), "Dockerfile".to_string()),
+    };
     let dockerfile = dockerfile::parse(&text, &name)?;
     let target = match &options.target {
         None => dockerfile.stages.len() - 1,

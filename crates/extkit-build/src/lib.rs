@@ -23,6 +23,6 @@ mod image;
 mod stage;
 mod tree;
 
-pub use build::{BuildOptions, build, host_platform, parse_assignment};
+pub use build::{BuildOptions, DockerfileInput, build, host_platform, parse_assignment};
 pub use error::{BrokenLink, BuildError};
 pub use image::ImageOpener;

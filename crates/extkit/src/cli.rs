@@ -514,7 +514,7 @@ pub struct BuildArgs {
     #[arg(value_name = "CONTEXT")]
     pub context: PathBuf,
 
-    /// The Dockerfile (default: CONTEXT/Dockerfile).
+    /// The Dockerfile (default: CONTEXT/Dockerfile); `-` reads it from standard input.
     #[arg(short = 'f', long = "file", value_name = "DOCKERFILE")]
     pub file: Option<PathBuf>,
 

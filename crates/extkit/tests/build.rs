@@ -1052,3 +1052,57 @@ fn a_fifo_inside_a_copied_folder_is_left_out_with_a_warning() {
     assert_eq!(code, 0, "{stderr}");
     assert!(!stderr.contains("warning"), "{stderr}");
 }
+
+#[test]
+fn a_dockerfile_on_standard_input_is_read_with_f_dash() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(&context, &[("hello.txt", "hello\n", 0o644)]);
+    let build = |stdin: &[u8]| {
+        let output = extkit()
+            .current_dir(scratch.path())
+            .env("EXTKIT_HOME", &home)
+            .env_remove("SOURCE_DATE_EPOCH")
+            .args(["build", "ctx", "-f", "-", "--no-validate"])
+            .args(["--platform", "linux/amd64", "-t", "stdin/ext:1"])
+            .write_stdin(stdin.to_vec())
+            .timeout(std::time::Duration::from_secs(10))
+            .output()
+            .unwrap();
+        (
+            output.status.code().unwrap(),
+            String::from_utf8(output.stdout).unwrap(),
+            String::from_utf8(output.stderr).unwrap(),
+        )
+    };
+    let (code, stdout, stderr) = build(b"FROM scratch\nCOPY hello.txt /\n");
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stdout.starts_with("sha256:"), "{stdout}");
+    // The same Dockerfile from a file gives the same image.
+    write_files(
+        &context,
+        &[("Dockerfile", "FROM scratch\nCOPY hello.txt /\n", 0o644)],
+    );
+    let (code, from_file, _) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "--no-validate", "--platform", "linux/amd64"],
+    );
+    assert_eq!((code, from_file), (0, stdout));
+
+    let (code, _, stderr) = build(b"FROM scratch\nCOPY missing.txt /\n");
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: Dockerfile:2: "),
+        "messages name it `Dockerfile`: {stderr}"
+    );
+
+    let (code, stdout, stderr) = build(b"FROM scratch\nLABEL a=\xff\n");
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: the Dockerfile on standard input is not UTF-8: byte 21 starts an invalid \
+         sequence\nhint: save the Dockerfile as UTF-8\n"
+    );
+}

@@ -4,12 +4,13 @@
 mod memory;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use extkit_build::{BuildOptions, ImageOpener, parse_assignment};
+use extkit_build::{BuildOptions, DockerfileInput, ImageOpener, parse_assignment};
 use extkit_extension::{Options, collect_facts, wanted_files};
 use extkit_oci::transport::{ImageDestination, ImageSource, Location, Store, copy_image};
 use extkit_oci::{Compression, ImageReference, Platform};
@@ -132,9 +133,27 @@ pub fn run(
     })
 }
 
+/// The Dockerfile given on standard input.
+fn read_stdin() -> anyhow::Result<String> {
+    let mut bytes = Vec::new();
+    std::io::stdin().read_to_end(&mut bytes)?;
+    String::from_utf8(bytes).map_err(|error| {
+        Refusal {
+            message: format!(
+                "the Dockerfile on standard input is not UTF-8: byte {} starts an invalid \
+                 sequence",
+                error.utf8_error().valid_up_to()
+            ),
+            hint: Some("save the Dockerfile as UTF-8".into()),
+            is_answer: false,
+        }
+        .into()
+    })
+}
+
 /// The command line and environment turned into the builder's inputs.
 struct Inputs {
-    dockerfile: PathBuf,
+    dockerfile: DockerfileInput,
     platforms: Vec<Platform>,
     build_args: BTreeMap<String, String>,
     named_contexts: BTreeMap<String, PathBuf>,
@@ -155,10 +174,12 @@ impl Inputs {
             }
             .into());
         }
-        let dockerfile = args
-            .file
-            .clone()
-            .unwrap_or_else(|| args.context.join("Dockerfile"));
+        let dockerfile = match &args.file {
+            // `-f -`, as `docker build` and buildx read it.
+            Some(path) if path.as_os_str() == "-" => DockerfileInput::Text(read_stdin()?),
+            Some(path) => DockerfileInput::File(path.clone()),
+            None => DockerfileInput::File(args.context.join("Dockerfile")),
+        };
 
         let mut platforms: Vec<Platform> = Vec::new();
         for text in &args.platform {
