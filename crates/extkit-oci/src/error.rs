@@ -83,6 +83,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// A file that is not an OCI archive is where one would be written.
+    #[error("`{}` exists and is not an OCI archive ({reason}); extkit will not replace it", path.display())]
+    NotAnArchiveToReplace {
+        /// The file.
+        path: PathBuf,
+        /// What it is instead.
+        reason: String,
+    },
+
     /// A tag or reference is not in the layout or archive.
     #[error("no image named `{name}` in {location}")]
     ImageNotFound {
@@ -191,6 +200,9 @@ impl Error {
                  `docker save` write them; for an image layout folder use `oci:DIR`"
                     .into(),
             ),
+            Error::NotAnArchiveToReplace { .. } => {
+                Some("remove the file or write to another one".into())
+            }
             Error::InvalidReference { .. } => Some(
                 "a reference looks like `alpine`, `acme/ext:1.0`, `localhost:5000/x@sha256:…`; \
                  repository names are lower-case"

@@ -229,3 +229,86 @@ fn a_file_that_is_not_a_tar_is_named_so() {
         );
     }
 }
+
+#[test]
+fn a_new_tag_in_an_oci_archive_keeps_the_others() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("ext.tar");
+    let tagged = |tag: &str| format!("oci-archive:{}:{tag}", path.display());
+    assert_eq!(copy(&[&example(), &tagged("v1")]).0, 0);
+    let (code, stdout, stderr) = copy(&[&example(), &tagged("v2"), "--platform", "linux/arm64"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v2 = stdout.trim().to_string();
+    assert_ne!(v2, INDEX_DIGEST);
+    assert_eq!(root_digest(&tagged("v1")), INDEX_DIGEST);
+    assert_eq!(root_digest(&tagged("v2")), v2);
+
+    // The same tag again replaces only that tag's image.
+    let (code, _, stderr) = copy(&[&example(), &tagged("v2")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(root_digest(&tagged("v2")), INDEX_DIGEST);
+    assert_eq!(root_digest(&tagged("v1")), INDEX_DIGEST);
+    // A `docker save` archive (which also holds an OCI layout) keeps its `manifest.json`.
+    let docker = scratch.path().join("docker.tar");
+    let saved = format!("docker-archive:{}:acme/ext:1", docker.display());
+    let (code, amd64, _) = copy(&[&example(), &saved, "--platform", "linux/amd64"]);
+    assert_eq!(code, 0);
+    let oci_tag = format!("oci-archive:{}:v1", docker.display());
+    assert_eq!(copy(&[&example(), &oci_tag]).0, 0);
+    assert_eq!(root_digest(&oci_tag), INDEX_DIGEST);
+    assert_eq!(root_digest(&saved), amd64.trim());
+
+    let (code, _, stderr) = copy(&[&tagged("v3"), "oci-archive:/nowhere.tar"]);
+    assert_eq!(code, 2, "{stderr}");
+    assert!(stderr.ends_with("hint: it holds: v1, v2\n"), "{stderr}");
+}
+
+#[test]
+fn a_file_that_is_not_an_oci_archive_is_not_replaced() {
+    let scratch = tempfile::tempdir().unwrap();
+    let notes = scratch.path().join("notes.txt");
+    fs::write(&notes, "keep me\n").unwrap();
+    let (code, stdout, stderr) = copy(&[&example(), &format!("oci-archive:{}", notes.display())]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: cannot write `oci-archive:{0}`\ncaused by: `{0}` exists and is not an OCI \
+             archive (it is not a tar file); extkit will not replace it\nhint: remove the file \
+             or write to another one\n",
+            notes.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&notes).unwrap(), "keep me\n");
+
+    // Nor is a tar that holds no OCI layout.
+    let folder = scratch.path().join("folder");
+    fs::create_dir(&folder).unwrap();
+    fs::write(folder.join("a.txt"), "a\n").unwrap();
+    let plain = scratch.path().join("plain.tar");
+    let status = std::process::Command::new("tar")
+        .arg("-cf")
+        .arg(&plain)
+        .arg("-C")
+        .arg(&folder)
+        .arg("a.txt")
+        .status()
+        .unwrap();
+    assert!(status.success());
+    fs::remove_dir_all(&folder).unwrap();
+    let before = fs::read(&plain).unwrap();
+    let (code, _, stderr) = copy(&[&example(), &format!("oci-archive:{}", plain.display())]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("is not an OCI archive (it has no `oci-layout` and `index.json`)"),
+        "{stderr}"
+    );
+    assert_eq!(fs::read(&plain).unwrap(), before);
+    // Nothing is left beside them.
+    let mut names: Vec<String> = fs::read_dir(scratch.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["notes.txt", "plain.tar"]);
+}

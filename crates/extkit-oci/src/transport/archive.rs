@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 use oci_spec::image::Descriptor;
 
 use super::ImageDestination;
-use super::files::TarFiles;
+use super::files::{Files, TarFiles};
 use super::layout::{LayoutDestination, LayoutSource, make_readable, ref_name, with_path};
 use crate::{Digest, Error, RawManifest, Result};
 
@@ -22,11 +22,13 @@ pub fn open_oci_archive(path: &Path, tag: Option<&str>) -> Result<LayoutSource> 
     })
 }
 
-/// Writes an image into a new OCI archive, replacing the file when the write succeeds.
+/// Writes an image into an OCI archive, replacing the file when the write succeeds.
 ///
 /// The layout is first written to a temporary folder beside the target, then packed into a
 /// temporary tar file that is renamed over the target, so a failed write leaves the old
-/// archive as it was.
+/// archive as it was. An archive that is there already is unpacked into that folder first,
+/// so its other tags are kept, as in a layout folder; a file that is not an OCI archive is
+/// not replaced.
 pub struct OciArchiveDestination {
     target: PathBuf,
     staging: tempfile::TempDir,
@@ -36,7 +38,16 @@ pub struct OciArchiveDestination {
 impl OciArchiveDestination {
     /// Prepares to write the archive at `path`, tagging the image `tag`.
     pub fn create(path: &Path, tag: Option<String>) -> Result<Self> {
-        let (staging, layout) = staging_layout(path, tag)?;
+        let existing = match fs_err::symlink_metadata(path) {
+            Ok(_) => Some(existing_archive(path)?),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
+            Err(error) => return Err(error.into()),
+        };
+        let staging = staging_folder(path)?;
+        if let Some(files) = existing {
+            unpack_layout(&files, staging.path())?;
+        }
+        let layout = LayoutDestination::create(staging.path(), tag)?;
         Ok(OciArchiveDestination {
             target: path.to_path_buf(),
             staging,
@@ -50,13 +61,60 @@ pub(crate) fn staging_layout(
     target: &Path,
     tag: Option<String>,
 ) -> Result<(tempfile::TempDir, LayoutDestination)> {
-    let folder = parent_folder(target);
-    let staging = tempfile::Builder::new()
-        .prefix(".extkit-staging-")
-        .tempdir_in(folder)
-        .map_err(|error| Error::Io(with_path(error, folder)))?;
+    let staging = staging_folder(target)?;
     let layout = LayoutDestination::create(staging.path(), tag)?;
     Ok((staging, layout))
+}
+
+/// An empty temporary folder beside `target`, removed when dropped.
+fn staging_folder(target: &Path) -> Result<tempfile::TempDir> {
+    let folder = parent_folder(target);
+    tempfile::Builder::new()
+        .prefix(".extkit-staging-")
+        .tempdir_in(folder)
+        .map_err(|error| Error::Io(with_path(error, folder)))
+}
+
+/// The OCI archive at `path`, which exists; anything else is refused rather than replaced.
+fn existing_archive(path: &Path) -> Result<TarFiles> {
+    let refuse = |reason: &str| Error::NotAnArchiveToReplace {
+        path: path.to_path_buf(),
+        reason: reason.to_string(),
+    };
+    if !fs_err::symlink_metadata(path)?.is_file() {
+        return Err(refuse("it is not a regular file"));
+    }
+    let files = match TarFiles::scan(path) {
+        Ok(files) => files,
+        Err(Error::NotATar { .. }) => return Err(refuse("it is not a tar file")),
+        Err(Error::MalformedArchive { reason, .. }) => return Err(refuse(&reason)),
+        Err(other) => return Err(other),
+    };
+    if !files.contains("oci-layout") || !files.contains("index.json") {
+        return Err(refuse("it has no `oci-layout` and `index.json`"));
+    }
+    Ok(files)
+}
+
+/// Copies the files of an archive into `folder`: the layout (`oci-layout`, `index.json`, the
+/// blobs) and whatever else it holds, such as the `manifest.json` of `docker save`. A member
+/// whose path would leave the folder is not written.
+fn unpack_layout(files: &TarFiles, folder: &Path) -> Result<()> {
+    for path in files.paths() {
+        let inside = !path.is_empty()
+            && !path.starts_with('/')
+            && path.split('/').all(|part| !matches!(part, "" | "." | ".."));
+        if !inside {
+            continue;
+        }
+        let (mut content, _) = files.open(path)?.expect("listed members open");
+        let target = folder.join(path);
+        let parent = target.parent().expect("a member path has a folder");
+        fs_err::create_dir_all(parent)?;
+        let mut file = fs_err::File::create(&target)?;
+        io::copy(&mut content, &mut file)?;
+    }
+    Ok(())
 }
 
 fn parent_folder(path: &Path) -> &Path {

@@ -140,6 +140,11 @@ impl TarFiles {
     pub(crate) fn contains(&self, path: &str) -> bool {
         self.members.contains_key(path)
     }
+
+    /// The paths of its files (links included, under their own names), cleaned.
+    pub(crate) fn paths(&self) -> impl Iterator<Item = &str> {
+        self.members.keys().map(String::as_str)
+    }
 }
 
 impl Files for TarFiles {
