@@ -406,6 +406,7 @@ $XDG_DATA_HOME/extkit or ~/.local/share/extkit on Linux). Images are named by fu
 Examples:
   extkit images
   extkit images --format json
+  extkit rmi $(extkit images -q)        -q lists names only (digests of untagged images)
 
 Exit codes: 0 listed, 2 the store could not be read.";
 
@@ -432,6 +433,7 @@ const RMI_HELP: &str = "\
 Examples:
   extkit rmi acme/ext:dev
   extkit rmi acme/ext:1.0.0 acme/ext:1.0.1 && extkit store gc
+  extkit rmi sha256:4864955e…           an untagged image (a build without -t), by digest
 
 Exit codes: 0 every name removed, 1 a name was not in the store, 2 the store could not be
 changed.";
@@ -439,7 +441,7 @@ changed.";
 /// Arguments of `extkit rmi`.
 #[derive(Debug, Args)]
 pub struct RmiArgs {
-    /// Names of images in the local store.
+    /// Names of images in the local store, or digests (`sha256:…`) of untagged ones.
     #[arg(value_name = "IMAGE", required = true)]
     pub images: Vec<String>,
 }

@@ -21,6 +21,11 @@ impl Printer {
         }
     }
 
+    /// Whether `-q` was given: no notes, and for listings (as `docker images -q`), names only.
+    pub fn quiet(&self) -> bool {
+        self.quiet
+    }
+
     /// Writes data to stdout.
     pub fn data(&self, text: &str) -> io::Result<()> {
         let mut stdout = io::stdout().lock();

@@ -472,3 +472,50 @@ fn a_bare_name_neither_stored_nor_reachable_says_both() {
         );
     }
 }
+
+#[test]
+fn images_q_lists_what_rmi_takes_and_rmi_removes_untagged_images_by_digest() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    run(&home, &["copy", &example(), "store:acme/hello:1.0"]);
+    let context = scratch.path().join("ctx");
+    fs::create_dir(&context).unwrap();
+    fs::write(context.join("Dockerfile"), "FROM scratch\nCOPY a.txt /\n").unwrap();
+    fs::write(context.join("a.txt"), "a\n").unwrap();
+    let context_text = context.to_str().unwrap();
+    // Built without `-t`: an untagged image.
+    let (code, built, stderr) = run(&home, &["build", context_text, "--no-validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let built = built.trim();
+
+    let (code, stdout, _) = run(&home, &["images", "-q"]);
+    assert_eq!((code, stdout), (0, format!("acme/hello:1.0\n{built}\n")));
+
+    let (code, stdout, stderr) = run(&home, &["rmi", INDEX_DIGEST]);
+    assert_eq!((code, stdout.as_str()), (1, ""));
+    assert_eq!(
+        stderr,
+        format!("error: `{INDEX_DIGEST}` is the image named acme/hello:1.0; remove it by name\n")
+    );
+    let (code, stdout, stderr) = run(&home, &["rmi", built]);
+    assert_eq!(
+        (code, stdout),
+        (0, format!("deleted: {built} (untagged)\n")),
+        "{stderr}"
+    );
+    let (code, _, stderr) = run(&home, &["rmi", built]);
+    assert_eq!(code, 1);
+    assert_eq!(
+        stderr,
+        format!("error: no untagged image with digest `{built}` in the local store\n")
+    );
+
+    // What `images -q` prints, `rmi` takes.
+    let (_, names, _) = run(&home, &["images", "-q"]);
+    let names: Vec<&str> = names.lines().collect();
+    assert_eq!(names, ["acme/hello:1.0"]);
+    let mut args = vec!["rmi"];
+    args.extend(&names);
+    assert_eq!(run(&home, &args).0, 0);
+    assert_eq!(run(&home, &["images", "-q"]).1, "");
+}

@@ -217,6 +217,26 @@ impl Store {
         Digest::try_from(removed.digest())
     }
 
+    /// Removes the untagged images whose root has `digest`; the blobs stay until
+    /// [`Store::gc`]. Gives how many entries went (tagged images are left alone).
+    pub fn remove_untagged(&self, digest: &Digest) -> Result<usize> {
+        let _index = self.lock_index()?;
+        let untagged = |entry: &Descriptor| {
+            ref_name(entry).is_none() && entry.digest().to_string() == digest.as_str()
+        };
+        if !self.list()?.iter().any(|image| untagged(&image.descriptor)) {
+            return Ok(0);
+        }
+        let mut removed = 0;
+        edit_index(&self.root, |manifests| {
+            let before = manifests.len();
+            manifests.retain(|entry| !untagged(entry));
+            removed = before - manifests.len();
+            Ok(())
+        })?;
+        Ok(removed)
+    }
+
     /// Verifies every blob against its name and every image's tree of blobs.
     pub fn check(&self) -> Result<CheckReport> {
         let mut report = CheckReport::default();

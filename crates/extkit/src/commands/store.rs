@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 use std::process::ExitCode;
 
 use extkit_oci::transport::{ImageSource, Location, Store, StoredImage};
-use extkit_oci::{Image, ImageReference};
+use extkit_oci::{Digest, Image, ImageReference};
 use serde_json::{Value, json};
 
 use crate::cli::{OutputFormat, RmiArgs, StoreCommand, TagArgs};
@@ -29,6 +29,18 @@ pub fn images(printer: Printer) -> anyhow::Result<ExitCode> {
         .map(|image| row(&store, image))
         .collect::<anyhow::Result<Vec<_>>>()?;
 
+    if printer.quiet() && printer.format == OutputFormat::Table {
+        // As `docker images -q`: one line per image, what `extkit rmi` takes.
+        let names: String = rows
+            .iter()
+            .map(|row| match row.tag.as_str() {
+                "<none>" => format!("{}\n", row.digest),
+                tag => format!("{}:{tag}\n", row.repository),
+            })
+            .collect();
+        printer.data(&names)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     match printer.format {
         OutputFormat::Json => {
             let entries: Vec<Value> = rows
@@ -222,6 +234,13 @@ pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     let mut untagged = Vec::new();
     for text in &args.images {
+        if let Ok(digest) = text.parse::<Digest>() {
+            match remove_untagged(&store, &digest, printer)? {
+                Some(removed) => untagged.push(removed),
+                None => code = ExitCode::from(1),
+            }
+            continue;
+        }
         let reference = store_reference(text)?;
         match store.untag(&reference) {
             Ok(digest) => match printer.format {
@@ -247,6 +266,37 @@ pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
         printer.json(&json!({ "untagged": untagged }))?;
     }
     Ok(code)
+}
+
+/// `rmi sha256:…`: removes the untagged images with that digest, as `docker rmi ID` does;
+/// says why when there is none. Gives the JSON entry of what went.
+fn remove_untagged(
+    store: &Store,
+    digest: &Digest,
+    printer: Printer,
+) -> anyhow::Result<Option<Value>> {
+    if store.remove_untagged(digest)? > 0 {
+        if printer.format == OutputFormat::Table {
+            printer.data(&format!("deleted: {digest} (untagged)\n"))?;
+        }
+        return Ok(Some(
+            json!({ "image": Value::Null, "digest": digest.to_string() }),
+        ));
+    }
+    let names: Vec<String> = store
+        .list()?
+        .iter()
+        .filter(|image| image.descriptor.digest().to_string() == digest.as_str())
+        .filter_map(|image| image.reference.as_ref().map(ImageReference::familiar))
+        .collect();
+    printer.error_line(&match names.as_slice() {
+        [] => format!("no untagged image with digest `{digest}` in the local store"),
+        names => format!(
+            "`{digest}` is the image named {}; remove it by name",
+            names.join(", ")
+        ),
+    });
+    Ok(None)
 }
 
 fn not_in_store(error: extkit_oci::Error) -> anyhow::Error {
