@@ -91,6 +91,18 @@ pub enum InstallError {
         source: io::Error,
     },
 
+    /// A file or folder of the extension could not be written in its new version folder.
+    #[error("cannot write `{path}` of the extension `{name}`")]
+    WriteFile {
+        /// The extension's folder name.
+        name: String,
+        /// The path inside the extension's folder.
+        path: String,
+        /// Why.
+        #[source]
+        source: io::Error,
+    },
+
     /// The install root exists and is not a folder.
     #[error("the install root `{}` is not a folder", root.display())]
     RootNotAFolder {
@@ -145,6 +157,14 @@ impl InstallError {
                      for this file system; name the image more briefly with `extkit tag` and \
                      install that"
                         .into()
+                } else {
+                    "check that the install root is on a writable file system with room to spare"
+                        .into()
+                })
+            }
+            InstallError::WriteFile { source, .. } => {
+                Some(if source.kind() == io::ErrorKind::InvalidFilename {
+                    "a name in the image is too long for this file system".into()
                 } else {
                     "check that the install root is on a writable file system with room to spare"
                         .into()

@@ -264,6 +264,14 @@ impl InstallRoot {
         Ok(())
     }
 
+    /// Removes what interrupted runs left for `name`, as every install does first; for a run
+    /// that finds nothing else to do.
+    pub fn tidy(&self, name: &str) -> Result<(), InstallError> {
+        self.check_folder()?;
+        let _lock = self.lock(name)?;
+        self.clean_leftovers(name)
+    }
+
     /// Removes what interrupted runs left: staging folders, versions no name points at, and
     /// temporary links.
     fn clean_leftovers(&self, name: &str) -> Result<(), InstallError> {

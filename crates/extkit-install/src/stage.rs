@@ -19,47 +19,65 @@ pub(crate) fn write_plan(
     name: &str,
 ) -> Result<(), InstallError> {
     let dir = Dir::open_ambient_dir(folder, ambient_authority())?;
-    let escaped = |error: std::io::Error, path: &str| InstallError::Hostile {
-        reason: format!("cannot write `{path}` inside the install folder of `{name}`: {error}"),
+    // cap-std makes up a "permission denied" of its own, with no OS error code, for a path
+    // that would leave the folder; anything else is the file system's answer.
+    let failed = |error: std::io::Error, path: &str| {
+        if error.kind() == std::io::ErrorKind::PermissionDenied && error.raw_os_error().is_none() {
+            InstallError::Hostile {
+                reason: format!(
+                    "cannot write `{path}` inside the install folder of `{name}`: {error}"
+                ),
+            }
+        } else {
+            InstallError::WriteFile {
+                name: name.to_string(),
+                path: path.to_string(),
+                source: error,
+            }
+        }
     };
 
-    dir.write("metadata.json", &plan.metadata)?;
+    dir.write("metadata.json", &plan.metadata)
+        .map_err(|e| failed(e, "metadata.json"))?;
     let labels = serde_json::to_vec_pretty(&plan.labels).expect("labels serialise");
-    dir.write("labels.json", labels)?;
+    dir.write("labels.json", labels)
+        .map_err(|e| failed(e, "labels.json"))?;
     if let Some((file_name, content)) = &plan.icon {
         dir.write(file_name, content)
-            .map_err(|e| escaped(e, file_name))?;
+            .map_err(|e| failed(e, file_name))?;
     }
 
     if !plan.ui.is_empty() {
-        dir.create_dir("ui")?;
-        let ui = dir.open_dir("ui")?;
+        dir.create_dir("ui").map_err(|e| failed(e, "ui"))?;
+        let ui = dir.open_dir("ui").map_err(|e| failed(e, "ui"))?;
         for (path, entry) in &plan.ui {
             let written = match entry {
                 UiEntry::Directory => ui.create_dir_all(path),
                 UiEntry::File(content, mode) => write_file(&ui, path, content, *mode & 0o777),
                 UiEntry::Symlink(target) => make_symlink(&ui, target, path),
             };
-            written.map_err(|e| escaped(e, &format!("ui/{path}")))?;
+            written.map_err(|e| failed(e, &format!("ui/{path}")))?;
         }
     }
 
     if !plan.binaries.is_empty() {
-        dir.create_dir("host")?;
-        let host = dir.open_dir("host")?;
+        dir.create_dir("host").map_err(|e| failed(e, "host"))?;
+        let host = dir.open_dir("host").map_err(|e| failed(e, "host"))?;
         for (file_name, content) in &plan.binaries {
             write_file(&host, file_name, content, 0o755)
-                .map_err(|e| escaped(e, &format!("host/{file_name}")))?;
+                .map_err(|e| failed(e, &format!("host/{file_name}")))?;
         }
     }
 
     if let Some(compose) = &plan.compose {
-        dir.create_dir("vm")?;
-        dir.write("vm/docker-compose.yaml", compose)?;
+        dir.create_dir("vm").map_err(|e| failed(e, "vm"))?;
+        dir.write("vm/docker-compose.yaml", compose)
+            .map_err(|e| failed(e, "vm/docker-compose.yaml"))?;
     }
 
     let record = serde_json::to_vec_pretty(record).expect("the record serialises");
-    dir.write("install.json", record)?;
+    dir.write("install.json", record)
+        .map_err(|e| failed(e, "install.json"))?;
     Ok(())
 }
 

@@ -617,3 +617,42 @@ fn a_root_that_is_a_file_is_named_before_anything_is_read() {
     }
     assert_eq!(fs::read_to_string(&file).unwrap(), "not a folder");
 }
+
+#[test]
+fn a_file_the_file_system_refuses_is_named_and_nothing_is_installed() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    let mut extension = Extension::good();
+    // Longer than the 255 bytes a file name may have on Linux file systems.
+    let long = format!("ui/{}.js", "a".repeat(300));
+    extension.shared.push((long.clone(), b"x".to_vec(), 0o644));
+    let image = extension.write(&scratch.path().join("layout"), "1.0.0");
+    let (code, stdout, stderr) = run(&[
+        "install",
+        &image,
+        "--host",
+        "linux/amd64",
+        "--root",
+        root.to_str().unwrap(),
+    ]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: cannot write `{long}` of the extension `layout`\n\
+             caused by: File name too long (os error 36)\n\
+             hint: a name in the image is too long for this file system\n"
+        )
+    );
+    // Nothing is left: no extension, no version folder, no staging folder.
+    let (code, stdout, _) = run(&["ls", "--root", root.to_str().unwrap()]);
+    assert_eq!(
+        (code, stdout.as_str()),
+        (0, "ID   PROVIDER   VERSION   UI   VM   HOST\n")
+    );
+    let left: Vec<_> = fs::read_dir(&root)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(left, [".locks"]);
+}

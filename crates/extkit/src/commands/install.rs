@@ -99,6 +99,7 @@ pub fn install(
         && previous.record.digest == plan.digest.to_string()
         && previous.record.host == plan.host.to_string()
     {
+        root.tidy(&name)?;
         printer.note(&format!(
             "`{name}` is already up to date: {} ({} image, host binaries for {})",
             plan.digest, previous.record.platform, host.os
