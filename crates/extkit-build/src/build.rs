@@ -10,6 +10,7 @@ use tracing::debug;
 
 use crate::context::read_context;
 use crate::dockerfile;
+use crate::download::{Downloads, UrlFetcher};
 use crate::error::BuildError;
 use crate::image::ImageOpener;
 use crate::stage::{Evaluator, PendingLayer, Shared};
@@ -46,6 +47,8 @@ pub struct BuildOptions<'a> {
     pub source_date_epoch: u64,
     /// Opens base images and `COPY --from` images by name.
     pub open_image: &'a ImageOpener<'a>,
+    /// Fetches the URLs `ADD` names.
+    pub fetch_url: &'a UrlFetcher<'a>,
     /// Told what the build leaves out that the user may not expect, one sentence each.
     pub warn: &'a (dyn Fn(String) + Sync),
 }
@@ -101,12 +104,14 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
     for (name, folder) in &options.named_contexts {
         named.insert(name.clone(), Arc::new(read_context(folder)?));
     }
+    let downloads = Downloads::new(options.fetch_url);
     let shared = Shared {
         dockerfile: &dockerfile,
         context: &context,
         named: &named,
         build_args: &options.build_args,
         open_image: options.open_image,
+        downloads: &downloads,
         build_platform: host_platform(),
     };
 

@@ -40,7 +40,7 @@ pub(crate) struct Destination<'a> {
 
 impl Destination<'_> {
     /// Whether sources go into the destination rather than becoming it.
-    fn is_folder(&self) -> bool {
+    pub fn is_folder(&self) -> bool {
         self.path.ends_with('/')
             || self.path.ends_with("/.")
             || self
@@ -222,6 +222,19 @@ impl CopyLayer {
         destination: &Destination<'_>,
         options: &CopyOptions,
     ) {
+        let content = Arc::new(content.into_bytes());
+        self.add_bytes(name, content, 0o644, destination, options);
+    }
+
+    /// Adds a file made of `content`, named `name` when the destination is a folder.
+    pub fn add_bytes(
+        &mut self,
+        name: &str,
+        content: Arc<Vec<u8>>,
+        mode: u32,
+        destination: &Destination<'_>,
+        options: &CopyOptions,
+    ) {
         let target = if destination.is_folder() {
             self.folder(&destination.path, options, destination.existing);
             join(&destination.path, name)
@@ -229,8 +242,8 @@ impl CopyLayer {
             clean(&destination.path)
         };
         let node = Node {
-            kind: NodeKind::File(Content::Memory(Arc::new(content.into_bytes()))),
-            mode: 0o644,
+            kind: NodeKind::File(Content::Memory(content)),
+            mode,
             uid: 0,
             gid: 0,
         };

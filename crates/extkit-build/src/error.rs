@@ -54,6 +54,19 @@ pub enum BuildError {
         message: String,
     },
 
+    /// A URL `ADD` names could not be downloaded.
+    #[error("{file}:{line}: cannot download `{url}`: {reason}")]
+    Download {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line, from 1.
+        line: usize,
+        /// The URL.
+        url: String,
+        /// What went wrong.
+        reason: String,
+    },
+
     /// An instruction is well formed but cannot be carried out as written.
     #[error("{file}:{line}: {message}")]
     Invalid {
@@ -310,6 +323,11 @@ impl BuildError {
                  `--build-context {stage}=DIR`, or build the whole Dockerfile with \
                  `docker buildx build` or `buildah build`"
             )),
+            BuildError::Download { .. } => Some(
+                "check the URL and the network; `--ca-cert` and `--insecure` apply to downloads \
+                 as to registries"
+                    .into(),
+            ),
             BuildError::SourceDateEpochTooLate { .. } => Some(
                 "set it to seconds since 1970, such as `$(git log -1 --format=%ct)`, or unset it"
                     .into(),

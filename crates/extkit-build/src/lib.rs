@@ -4,7 +4,7 @@
 //! stage is then built in its own thread: `FROM` (nothing, an earlier stage, a named context
 //! or a base image whose layers are kept as stored), arguments with BuildKit's automatic
 //! platform arguments, the configuration instructions, and `COPY`/`ADD` from the context (less
-//! its `.dockerignore`), a stage, a named context or an image. A `RUN` the target needs is
+//! its `.dockerignore`), a stage, a named context, an image or (`ADD`) a URL. A `RUN` the target needs is
 //! refused with its line. Layers are reproducible: fixed order, owners from the instruction,
 //! every time from `SOURCE_DATE_EPOCH`; a layer shared by platforms is made and compressed
 //! once, in chunks on every core.
@@ -16,6 +16,7 @@ mod context;
 mod copy;
 mod cycles;
 mod dockerfile;
+mod download;
 mod error;
 mod expand;
 mod ignore;
@@ -24,5 +25,6 @@ mod stage;
 mod tree;
 
 pub use build::{BuildOptions, DockerfileInput, build, host_platform, parse_assignment};
+pub use download::UrlFetcher;
 pub use error::{BrokenLink, BuildError};
 pub use image::ImageOpener;

@@ -14,6 +14,7 @@ use crate::copy::{CopyLayer, CopyOptions, Destination};
 use crate::dockerfile::{
     CommandSpec, CopySpec, Dockerfile, HealthcheckSpec, SourceSpec, Stage, Step,
 };
+use crate::download::{Downloads, file_name};
 use crate::error::{BuildError, Place};
 use crate::expand::{ExpandError, MAX_VALUE_LEN, Quotes, Variables, expand_word, name_values};
 use crate::image::{self, BaseImage, ImageOpener};
@@ -65,6 +66,8 @@ pub(crate) struct Shared<'a> {
     pub build_args: &'a BTreeMap<String, String>,
     /// Opens base images.
     pub open_image: &'a ImageOpener<'a>,
+    /// Fetches `ADD` URLs, once each.
+    pub downloads: &'a Downloads<'a>,
     /// The platform the build runs on.
     pub build_platform: Platform,
 }
@@ -469,10 +472,20 @@ impl<'a> Evaluator<'a> {
             ..CopyOptions::default()
         };
         let mut from = None;
+        let mut checksum = None;
         for (flag, value) in &spec.flags {
             let value = value.as_deref().map(word).transpose()?;
             match (flag.as_str(), value) {
                 ("from", Some(value)) => from = Some(value),
+                ("checksum", Some(value)) if is_add => {
+                    let digest = value.parse::<extkit_oci::Digest>().map_err(|_| {
+                        place.invalid(format!(
+                            "`--checksum={value}` is not a digest such as `sha256:` and 64 hex \
+                             digits"
+                        ))
+                    })?;
+                    checksum = Some(digest);
+                }
                 ("chmod", Some(value)) => {
                     let mode = u32::from_str_radix(&value, 8)
                         .ok()
@@ -512,13 +525,45 @@ impl<'a> Evaluator<'a> {
         };
         let mut layer = CopyLayer::new();
         let mut patterns = Vec::new();
+        let checksum_refused = || place.invalid("`--checksum` needs one source, a URL");
+        if checksum.is_some() && spec.sources.len() != 1 {
+            return Err(checksum_refused());
+        }
         for source_spec in &spec.sources {
             match source_spec {
                 SourceSpec::Path(raw) => {
                     let path = word(raw)?;
                     no_nul(place, &path)?;
+                    let lower = path.to_ascii_lowercase();
+                    let http = lower.starts_with("http://") || lower.starts_with("https://");
+                    if checksum.is_some() && !http {
+                        return Err(checksum_refused());
+                    }
+                    if http && is_add && from.is_none() {
+                        if spec.sources.len() > 1 && !destination.is_folder() {
+                            return Err(place.invalid(format!(
+                                "with several sources the destination `{}` must be a folder \
+                                 ending in `/`",
+                                destination.path
+                            )));
+                        }
+                        self.download(
+                            place,
+                            &path,
+                            checksum.as_ref(),
+                            &destination,
+                            &options,
+                            &mut layer,
+                        )?;
+                        continue;
+                    }
+                    if http && !is_add {
+                        return Err(place.invalid(format!(
+                            "COPY takes no URL (`{path}`); use ADD to download a file"
+                        )));
+                    }
                     if path.contains("://") || path.starts_with("git@") {
-                        // TODO(build): fetch `ADD` URLs and Git repositories, checking `--checksum`.
+                        // TODO(build): `ADD` of Git repositories.
                         return Err(
                             place.unsupported(format!("`{instruction}` of the URL `{path}`"))
                         );
@@ -546,6 +591,53 @@ impl<'a> Evaluator<'a> {
         let entries = layer.finish(&state.known);
         state.known.overlay(&entries);
         state.layers.push(PendingLayer::Built(Arc::new(entries)));
+        Ok(())
+    }
+}
+
+impl Evaluator<'_> {
+    /// `ADD URL DEST`: the body, checked against `--checksum` when given, as the file `DEST`
+    /// or, when `DEST` ends in `/`, as the last part of the URL's path inside it; mode 0600
+    /// unless `--chmod` says otherwise, as BuildKit makes it. Never extracted.
+    fn download(
+        &self,
+        place: &Place,
+        url: &str,
+        checksum: Option<&extkit_oci::Digest>,
+        destination: &Destination<'_>,
+        options: &CopyOptions,
+        layer: &mut CopyLayer,
+    ) -> Result<(), BuildError> {
+        let name = if destination.is_folder() {
+            file_name(url).ok_or_else(|| {
+                place.invalid(format!(
+                    "the URL `{url}` has no file name to give the download; name the \
+                     destination file (no trailing `/`)"
+                ))
+            })?
+        } else {
+            String::new()
+        };
+        let body = self
+            .shared
+            .downloads
+            .get(url)
+            .map_err(|reason| BuildError::Download {
+                file: place.file.clone(),
+                line: place.line,
+                url: url.to_string(),
+                reason,
+            })?;
+        if let Some(expected) = checksum {
+            let actual = extkit_oci::sha256_digest(&body);
+            if actual != *expected {
+                return Err(place.invalid(format!(
+                    "`{url}` has the digest `{actual}`, not the `--checksum` `{expected}`"
+                )));
+            }
+        }
+        debug!(url, bytes = body.len(), "downloaded");
+        layer.add_bytes(&name, body, 0o600, destination, options);
         Ok(())
     }
 }

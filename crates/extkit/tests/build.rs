@@ -1106,3 +1106,123 @@ fn a_dockerfile_on_standard_input_is_read_with_f_dash() {
          sequence\nhint: save the Dockerfile as UTF-8\n"
     );
 }
+
+#[test]
+fn add_downloads_a_url_checks_its_checksum_and_never_extracts_it() {
+    use common::registry::{Mode, Registry};
+    let Some(registry) = Registry::start(Mode::Plain) else {
+        return;
+    };
+    let example = format!("oci:{}:latest", common::example_layout().display());
+    let pushed = extkit()
+        .args([
+            "copy",
+            &example,
+            &format!("docker://{}/ext:1", registry.address),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        pushed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&pushed.stderr)
+    );
+    // A gzip layer of the example, served by the registry as a plain HTTP download.
+    let layer = "sha256:afc0e5e2341b477088f83a5b0e1336728697119bf0adf51f4f3d16cc9757b7a5";
+    let bytes = fs::read(
+        common::example_layout()
+            .join("blobs/sha256")
+            .join(&layer[7..]),
+    )
+    .unwrap();
+    let url = format!("http://{}/v2/ext/blobs/{layer}", registry.address);
+
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let dockerfile = format!(
+        "FROM scratch\nADD --checksum={layer} {url} /downloads/layer.tar.gz\nADD {url} /dir/\n\
+         ADD --chmod=0644 {url} /public.tgz\n"
+    );
+    write_files(&context, &[("Dockerfile", &dockerfile, 0o644)]);
+    let output = format!("oci:{}:latest", scratch.path().join("out").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "--no-validate", "--output", &output],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let content = String::from_utf8_lossy(&bytes);
+    for platform in unpack(&output).values() {
+        let files: Vec<(&str, &str)> = platform
+            .files
+            .iter()
+            .map(|(path, what)| (path.as_str(), what.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("dir", "dir 755"),
+                (
+                    &format!("dir/{layer}")[..],
+                    &format!("file 600 {content}")[..]
+                ),
+                ("downloads", "dir 755"),
+                ("downloads/layer.tar.gz", &format!("file 600 {content}")[..]),
+                ("public.tgz", &format!("file 644 {content}")[..]),
+            ]
+        );
+    }
+
+    let wrong = format!("sha256:{}", "0".repeat(64));
+    write_files(
+        &context,
+        &[(
+            "Dockerfile",
+            &format!("FROM scratch\nADD --checksum={wrong} {url} /x\n"),
+            0o644,
+        )],
+    );
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx", "--no-validate"]);
+    assert_eq!(code, 2);
+    assert_eq!(
+        stderr,
+        format!(
+            "error: Dockerfile:2: `{url}` has the digest `{layer}`, not the `--checksum` `{wrong}`\n"
+        )
+    );
+
+    let missing = format!("http://{}/v2/ext/blobs/{wrong}", registry.address);
+    let cases = [
+        (
+            format!("ADD {missing} /x"),
+            format!(
+                "error: Dockerfile:2: cannot download `{missing}`: the server answered 404 Not \
+                 Found\nhint: check the URL and the network; `--ca-cert` and `--insecure` apply \
+                 to downloads as to registries\n"
+            ),
+        ),
+        (
+            format!("COPY {url} /x"),
+            format!(
+                "error: Dockerfile:2: COPY takes no URL (`{url}`); use ADD to download a file\n"
+            ),
+        ),
+        (
+            format!("ADD --checksum={layer} ctx.txt /x"),
+            "error: Dockerfile:2: `--checksum` needs one source, a URL\n".to_string(),
+        ),
+    ];
+    for (instruction, expected) in cases {
+        write_files(
+            &context,
+            &[(
+                "Dockerfile",
+                &format!("FROM scratch\n{instruction}\n"),
+                0o644,
+            )],
+        );
+        let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx", "--no-validate"]);
+        assert_eq!((code, stderr), (2, expected), "{instruction}");
+    }
+}

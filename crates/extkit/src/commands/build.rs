@@ -1,6 +1,7 @@
 //! `extkit build`: native multi-platform builds, written to the local store or any writable
 //! location, then validated.
 
+mod download;
 mod memory;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -69,6 +70,7 @@ pub fn run(
         },
         source_date_epoch: options.source_date_epoch,
         open_image,
+        fetch_url: &|url| download::fetch(url, settings),
         warn: &|message| printer.note(&format!("warning: {message}")),
     })?;
     let image = MemoryImage::default();

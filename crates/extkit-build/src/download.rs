@@ -1,0 +1,142 @@
+//! `ADD URL`: each URL is fetched once per build, whichever platforms ask for it, by a
+//! function the caller gives (the library makes no network requests of its own).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// Fetches the body of an `http://` or `https://` URL.
+pub type UrlFetcher<'a> =
+    dyn Fn(&str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> + Sync + 'a;
+
+/// What a download gave: the bytes, or why there are none.
+type Fetched = Result<Arc<Vec<u8>>, String>;
+
+/// The downloads of one build.
+pub(crate) struct Downloads<'a> {
+    fetch: &'a UrlFetcher<'a>,
+    done: Mutex<HashMap<String, Arc<OnceLock<Fetched>>>>,
+}
+
+impl<'a> Downloads<'a> {
+    pub fn new(fetch: &'a UrlFetcher<'a>) -> Self {
+        Downloads {
+            fetch,
+            done: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The body at `url`, fetched by the first platform that asks; the others wait for it.
+    pub fn get(&self, url: &str) -> Fetched {
+        let cell = self
+            .done
+            .lock()
+            .expect("no thread panics holding the downloads")
+            .entry(url.to_string())
+            .or_default()
+            .clone();
+        cell.get_or_init(|| {
+            (self.fetch)(url).map(Arc::new).map_err(|error| {
+                let mut text = error.to_string();
+                let mut cause = error.source();
+                while let Some(inner) = cause {
+                    text.push_str(": ");
+                    text.push_str(&inner.to_string());
+                    cause = inner.source();
+                }
+                text
+            })
+        })
+        .clone()
+    }
+}
+
+/// The file name `ADD URL DIR/` gives the download: the last part of the URL's path, with
+/// `%XX` escapes decoded, as BuildKit names it. `None` when there is no usable name.
+pub(crate) fn file_name(url: &str) -> Option<String> {
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let path = after_scheme
+        .split(['?', '#'])
+        .next()
+        .unwrap_or_default()
+        .split_once('/')
+        .map_or("", |(_, path)| path);
+    let decoded = percent_decode(path)?;
+    let name = decoded.rsplit('/').next().unwrap_or_default();
+    match name {
+        "" | "." | ".." => None,
+        name => Some(name.to_string()),
+    }
+}
+
+/// `%XX` escapes decoded; `None` when the result is not UTF-8 or holds a NUL.
+fn percent_decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut index = 0;
+    while index < bytes.len() {
+        let escaped = (bytes[index] == b'%')
+            .then(|| bytes.get(index + 1..index + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
+        match escaped {
+            Some(byte) => {
+                out.push(byte);
+                index += 3;
+            }
+            None => {
+                out.push(bytes[index]);
+                index += 1;
+            }
+        }
+    }
+    String::from_utf8(out)
+        .ok()
+        .filter(|text| !text.contains('\0'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_come_from_the_last_part_of_the_path() {
+        let cases = [
+            ("https://example.com/a/b/tool.tar.gz", Some("tool.tar.gz")),
+            ("https://example.com/a/b/tool?x=1#top", Some("tool")),
+            (
+                "http://127.0.0.1:5000/v2/x/blobs/sha256:ab",
+                Some("sha256:ab"),
+            ),
+            ("https://example.com/my%20tool", Some("my tool")),
+            ("https://example.com/dir/", None),
+            ("https://example.com", None),
+            ("https://example.com/a/..", None),
+            ("https://example.com/a%2Fb", Some("b")),
+            ("https://example.com/%00", None),
+        ];
+        for (url, name) in cases {
+            assert_eq!(file_name(url).as_deref(), name, "{url}");
+        }
+    }
+
+    #[test]
+    fn each_url_is_fetched_once() {
+        let calls = std::sync::atomic::AtomicUsize::new(0);
+        let fetch = |url: &str| -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> {
+            calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            match url {
+                "http://ok" => Ok(b"body".to_vec()),
+                _ => Err("refused".into()),
+            }
+        };
+        let downloads = Downloads::new(&fetch);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| assert_eq!(downloads.get("http://ok").unwrap().as_slice(), b"body"));
+            }
+        });
+        assert_eq!(downloads.get("http://bad"), Err("refused".to_string()));
+        assert_eq!(downloads.get("http://bad"), Err("refused".to_string()));
+        assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2);
+    }
+}
