@@ -1226,3 +1226,160 @@ fn add_downloads_a_url_checks_its_checksum_and_never_extracts_it() {
         assert_eq!((code, stderr), (2, expected), "{instruction}");
     }
 }
+
+#[test]
+fn outputs_are_checked_before_the_build_and_named_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY a.txt /\n", 0o644),
+            ("a.txt", "a\n", 0o644),
+        ],
+    );
+    let zeros = format!("sha256:{}", "0".repeat(64));
+    let refused = [
+        (
+            vec!["-t".to_string(), format!("acme/d@{zeros}")],
+            format!(
+                "error: `-t acme/d@{zeros}` names a digest; an image is named by a tag\n\
+                 hint: write it as `NAME:TAG`; the digest is printed when the build ends\n"
+            ),
+        ),
+        (
+            vec!["--output".to_string(), "/tmp/plain".to_string()],
+            "error: invalid image location `/tmp/plain`: it is a path, and a path needs its \
+             transport: `oci:PATH` for a layout folder, `oci-archive:PATH` for a tar file\n\
+             hint: use `oci:DIR[:TAG]`, `oci-archive:FILE[:TAG]`, `docker-archive:FILE[:REF]` \
+             or `docker://REF`\n"
+                .to_string(),
+        ),
+        (
+            vec![
+                "--output".to_string(),
+                "docker-archive:d.tar:acme/b:1".to_string(),
+            ],
+            "error: `docker-archive:d.tar:acme/b:1` holds one platform per image, and the build \
+             makes 2\nhint: build one with `--platform`, such as `--platform linux/amd64`, or \
+             write to `oci:` or `oci-archive:`, which keep them all\n"
+                .to_string(),
+        ),
+        (
+            vec![
+                "--output".to_string(),
+                format!("docker://127.0.0.1:1/x@{zeros}"),
+            ],
+            format!(
+                "error: `docker://127.0.0.1:1/x@{zeros}` names a digest, and the digest of what \
+                 is written is not known before\nhint: give the destination a tag (`NAME:TAG`); \
+                 the digest written is printed\n"
+            ),
+        ),
+    ];
+    for (extra, expected) in refused {
+        let mut args = vec!["build", "ctx", "--no-validate"];
+        args.extend(extra.iter().map(String::as_str));
+        let (code, stdout, stderr) = run_in(scratch.path(), &home, &args);
+        // Refused before anything is built (no "built … in" note) or written.
+        assert_eq!(
+            (code, stdout.as_str(), stderr),
+            (2, "", expected),
+            "{extra:?}"
+        );
+        assert!(!home.join("store").exists(), "{extra:?}");
+    }
+
+    // One platform goes into a docker-archive as its manifest; a tag given twice is one name.
+    let (code, stdout, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &[
+            "build",
+            "ctx",
+            "--no-validate",
+            "--platform",
+            "linux/arm64",
+            "-t",
+            "acme/b:1",
+            "-t",
+            "acme/b:1",
+            "--output",
+            "docker-archive:d.tar:acme/b:1",
+        ],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let wrote: Vec<&str> = stderr.lines().filter(|l| l.starts_with("wrote ")).collect();
+    assert_eq!(
+        wrote,
+        [
+            "wrote docker-archive:d.tar:acme/b:1",
+            "wrote store:acme/b:1"
+        ]
+    );
+    let archive = format!(
+        "docker-archive:{}:acme/b:1",
+        scratch.path().join("d.tar").display()
+    );
+    let inspected = extkit()
+        .args(["inspect", &archive, "--format", "json"])
+        .output()
+        .unwrap();
+    let inspected: Value = serde_json::from_slice(&inspected.stdout).unwrap();
+    assert_eq!(
+        inspected["mediaType"], "application/vnd.oci.image.manifest.v1+json",
+        "{inspected}"
+    );
+    // The archive's manifest is the arm64 entry of the stored index.
+    let stored = extkit()
+        .env("EXTKIT_HOME", &home)
+        .args(["inspect", "store:acme/b:1", "--format", "json"])
+        .output()
+        .unwrap();
+    let stored: Value = serde_json::from_slice(&stored.stdout).unwrap();
+    assert_eq!(stored["digest"], stdout.trim());
+    assert_eq!(
+        stored["manifests"][0]["digest"], inspected["digest"],
+        "{stored}"
+    );
+}
+
+#[test]
+fn build_prints_json_when_asked() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    write_files(
+        &context,
+        &[
+            ("Dockerfile", "FROM scratch\nCOPY a.txt /\n", 0o644),
+            ("a.txt", "a\n", 0o644),
+        ],
+    );
+    let (code, table, _) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "--no-validate", "-t", "j:1"],
+    );
+    assert_eq!(code, 0);
+    let (code, stdout, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "-t", "j:1", "--format", "json"],
+    );
+    // Not an extension: validation fails, exit 1, and the report is in the JSON.
+    assert_eq!(code, 1, "{stderr}");
+    let value: Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(value["digest"], table.trim());
+    assert_eq!(
+        value["platforms"],
+        serde_json::json!(["linux/amd64", "linux/arm64"])
+    );
+    assert_eq!(value["written"], serde_json::json!(["store:j:1"]));
+    assert_eq!(value["validation"]["ok"], false);
+    assert!(
+        value["validation"]["findings"].as_array().unwrap().len() > 1,
+        "{value}"
+    );
+}

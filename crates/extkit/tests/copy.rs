@@ -312,3 +312,23 @@ fn a_file_that_is_not_an_oci_archive_is_not_replaced() {
     names.sort();
     assert_eq!(names, ["notes.txt", "plain.tar"]);
 }
+
+#[test]
+fn copy_prints_json_when_asked() {
+    let scratch = tempfile::tempdir().unwrap();
+    let layout = format!("oci:{}:v1", scratch.path().join("layout").display());
+    let (code, stdout, stderr) = copy(&[&example(), &layout, "--format", "json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let value: serde_json::Value = serde_json::from_str(&stdout).unwrap();
+    assert_eq!(
+        value,
+        serde_json::json!({
+            "digest": INDEX_DIGEST,
+            "source": example(),
+            "destination": layout,
+            "blobs_written": 5,
+            "blobs_already_there": 0,
+            "blobs_repaired": 0,
+        })
+    );
+}

@@ -201,14 +201,14 @@ fn push_and_pull_refuse_locations_that_are_not_registries() {
     assert_eq!(code, 2);
     assert_eq!(
         stderr,
-        "error: `extkit push` can only write to a registry, and `oci:/tmp/out:1` is a oci \
+        "error: `extkit push` can only write to a registry, and `oci:/tmp/out:1` is an `oci:` \
          location\nhint: use `extkit copy SOURCE DESTINATION` for other locations\n"
     );
     let (code, _, stderr) = run(home.path(), &["push", "oci:/tmp/in:1"]);
     assert_eq!(code, 2);
     assert_eq!(
         stderr,
-        "error: `oci:/tmp/in:1` is a oci location, not a name in the local store\n\
+        "error: `oci:/tmp/in:1` is an `oci:` location, not a name in the local store\n\
          hint: name a stored image like `acme/ext:1.0` or `store:acme/ext:1.0`\n"
     );
     let (code, _, stderr) = run(home.path(), &["pull", "store:acme/hello:1.0"]);
@@ -216,7 +216,7 @@ fn push_and_pull_refuse_locations_that_are_not_registries() {
     assert_eq!(
         stderr,
         "error: `extkit pull` can only read from a registry, and `store:acme/hello:1.0` is a \
-         store location\nhint: use `extkit copy SOURCE DESTINATION` for other locations\n"
+         `store:` location\nhint: use `extkit copy SOURCE DESTINATION` for other locations\n"
     );
 }
 

@@ -519,3 +519,51 @@ fn images_q_lists_what_rmi_takes_and_rmi_removes_untagged_images_by_digest() {
     assert_eq!(run(&home, &args).0, 0);
     assert_eq!(run(&home, &["images", "-q"]).1, "");
 }
+
+#[test]
+fn a_destination_digest_must_be_the_one_written() {
+    let home = tempfile::tempdir().unwrap();
+    let home = home.path();
+    let zeros = format!("sha256:{}", "0".repeat(64));
+    let (code, stdout, stderr) = run(
+        home,
+        &["copy", &example(), &format!("store:acme/x@{zeros}")],
+    );
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        format!(
+            "error: `store:acme/x@{zeros}` names the digest `{zeros}`, but the image is \
+             `{INDEX_DIGEST}`\nhint: give the destination a tag (`NAME:TAG`); the digest \
+             written is printed\n"
+        )
+    );
+    assert_eq!(run(home, &["images", "-q"]).1, "");
+    // With --platform the new index's digest is not known before: refused too.
+    let (code, _, stderr) = run(
+        home,
+        &[
+            "copy",
+            &example(),
+            &format!("store:acme/x@{INDEX_DIGEST}"),
+            "--platform",
+            "linux/amd64",
+        ],
+    );
+    assert_eq!(code, 2, "{stderr}");
+    // The right digest is written, and listed under the repository's name.
+    let (code, stdout, stderr) = run(
+        home,
+        &["copy", &example(), &format!("store:acme/x@{INDEX_DIGEST}")],
+    );
+    assert_eq!((code, stdout.trim()), (0, INDEX_DIGEST), "{stderr}");
+    let (_, listed, _) = run(home, &["images", "--format", "json"]);
+    let listed: serde_json::Value = serde_json::from_str(&listed).unwrap();
+    assert_eq!(listed[0]["repository"], "acme/x");
+    assert_eq!(listed[0]["tag"], "<none>");
+    // `images -q` names it so that `rmi` takes it.
+    let (_, names, _) = run(home, &["images", "-q"]);
+    assert_eq!(names, format!("acme/x@{INDEX_DIGEST}\n"));
+    assert_eq!(run(home, &["rmi", names.trim()]).0, 0);
+    assert_eq!(run(home, &["images", "-q"]).1, "");
+}

@@ -37,6 +37,13 @@ pub enum Location {
 }
 
 impl Location {
+    /// How messages name the kind of location: "an `oci:` location", "a `store:` location".
+    pub fn kind(&self) -> String {
+        let name = self.transport_name();
+        let article = if name.starts_with('o') { "an" } else { "a" };
+        format!("{article} `{name}:` location")
+    }
+
     /// The transport's name as written before the colon, or `reference` for a bare reference.
     pub fn transport_name(&self) -> &'static str {
         match self {
@@ -86,6 +93,15 @@ impl FromStr for Location {
         };
         if let Some(reference) = text.strip_prefix("docker://") {
             return Ok(Location::Registry(reference.parse()?));
+        }
+        if ["/", "./", "../", "~/"]
+            .iter()
+            .any(|start| text.starts_with(start))
+        {
+            return Err(invalid(
+                "it is a path, and a path needs its transport: `oci:PATH` for a layout folder, \
+                 `oci-archive:PATH` for a tar file",
+            ));
         }
         let Some((transport, rest)) = text.split_once(':') else {
             return Ok(Location::Named(text.parse()?));

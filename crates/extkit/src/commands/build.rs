@@ -16,9 +16,10 @@ use extkit_extension::{Options, collect_facts, wanted_files};
 use extkit_oci::transport::{ImageDestination, ImageSource, Location, Store, copy_image};
 use extkit_oci::{Compression, ImageReference, Platform};
 
+use super::open::refuse_other_digest;
 use super::validate::{render_report, tag_of};
 use super::{RegistrySettings, open_output};
-use crate::cli::{BuildArgs, LayerCompression};
+use crate::cli::{BuildArgs, LayerCompression, OutputFormat};
 use crate::failure::Refusal;
 use crate::output::Printer;
 use memory::MemoryImage;
@@ -32,11 +33,49 @@ pub fn run(
     settings: &RegistrySettings,
 ) -> anyhow::Result<ExitCode> {
     let options = Inputs::read(args)?;
-    let tags = args
-        .tags
-        .iter()
-        .map(|text| text.parse::<ImageReference>())
-        .collect::<Result<Vec<_>, _>>()?;
+    let mut tags: Vec<ImageReference> = Vec::new();
+    for text in &args.tags {
+        let tag = text.parse::<ImageReference>()?;
+        if tag.digest().is_some() {
+            return Err(Refusal {
+                message: format!("`-t {text}` names a digest; an image is named by a tag"),
+                hint: Some(
+                    "write it as `NAME:TAG`; the digest is printed when the build ends".into(),
+                ),
+                is_answer: false,
+            }
+            .into());
+        }
+        // Named twice, it is written and reported once.
+        if !tags.contains(&tag) {
+            tags.push(tag);
+        }
+    }
+    // The output is opened first, so a wrong name, an unreachable registry or missing
+    // credentials stop the command before the build rather than after it.
+    let output = match &args.output {
+        Some(text) => {
+            refuse_other_digest(&text.parse()?, text, None)?;
+            let (location, destination) = open_output(text, settings, None)?;
+            if destination.holds_one_platform() && options.platforms.len() > 1 {
+                return Err(Refusal {
+                    message: format!(
+                        "`{text}` holds one platform per image, and the build makes {}",
+                        options.platforms.len()
+                    ),
+                    hint: Some(
+                        "build one with `--platform`, such as `--platform linux/amd64`, or write \
+                         to `oci:` or `oci-archive:`, which keep them all"
+                            .into(),
+                    ),
+                    is_answer: false,
+                }
+                .into());
+            }
+            Some((location, destination))
+        }
+        None => None,
+    };
 
     // Base images are read like any other command's images; each is announced once, though
     // every platform opens it.
@@ -89,10 +128,13 @@ pub fn run(
 
     // Write everywhere asked before validating, so an invalid image can still be inspected.
     let mut written = Vec::new();
-    if let Some(output) = &args.output {
-        let (location, destination) = open_output(output, settings, None)?;
+    if let Some((location, destination)) = output {
         let name = destination.describe();
-        copy_image(&image, destination, None)?;
+        // A docker-archive takes the one platform's manifest rather than an index.
+        let one_platform = destination
+            .holds_one_platform()
+            .then_some(options.platforms.as_slice());
+        copy_image(&image, destination, one_platform)?;
         written.push((name, tag_of(&location)));
     }
     if !tags.is_empty() || args.output.is_none() {
@@ -116,17 +158,35 @@ pub fn run(
     for (name, _) in &written {
         printer.note(&format!("wrote {}", name));
     }
-    printer.data(&format!("{}\n", root.digest))?;
+    let names: Vec<String> = written.iter().map(|(name, _)| name.clone()).collect();
+    let summary = |validation: Option<&extkit_extension::Report>| {
+        serde_json::json!({
+            "digest": root.digest.to_string(),
+            "platforms": options.platforms.iter().map(Platform::to_string).collect::<Vec<_>>(),
+            "written": names,
+            "validation": validation,
+        })
+    };
+    if printer.format == OutputFormat::Table {
+        printer.data(&format!("{}\n", root.digest))?;
+    }
 
     if args.no_validate {
+        if printer.format == OutputFormat::Json {
+            printer.json(&summary(None))?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let (name, tag) = written.swap_remove(0);
     let facts = collect_facts(&image, tag.as_deref(), &wanted_files)?;
     let mut report = extkit_extension::validate(&facts, &Options::default());
     report.reference = name;
-    if !report.ok || !settings.quiet {
-        crate::output::note(render_report(&report).trim_end());
+    match printer.format {
+        OutputFormat::Json => printer.json(&summary(Some(&report)))?,
+        OutputFormat::Table if !report.ok || !settings.quiet => {
+            crate::output::note(render_report(&report).trim_end());
+        }
+        OutputFormat::Table => {}
     }
     Ok(if report.ok {
         ExitCode::SUCCESS

@@ -5,8 +5,9 @@ use std::process::ExitCode;
 use extkit_oci::Platform;
 use extkit_oci::transport::{ImageDestination, ImageSource, copy_image};
 
+use super::open::refuse_other_digest;
 use super::{RegistrySettings, open_image, open_output};
-use crate::cli::CopyArgs;
+use crate::cli::{CopyArgs, OutputFormat};
 use crate::output::Printer;
 
 pub fn run(
@@ -16,6 +17,16 @@ pub fn run(
 ) -> anyhow::Result<ExitCode> {
     let platforms = parse_platforms(&args.platform)?;
     let (source_location, source) = open_image(&args.source, settings)?;
+    // Without --platform the root is written as it is, digest and all.
+    let written = match platforms.is_empty() {
+        true => Some(source.root()?.digest),
+        false => None,
+    };
+    refuse_other_digest(
+        &args.destination.parse()?,
+        &args.destination,
+        written.as_ref(),
+    )?;
     let (_, destination) = open_output(&args.destination, settings, Some(&source_location))?;
     transfer(source.as_ref(), destination, &platforms, "copied", printer)
 }
@@ -56,6 +67,16 @@ pub(super) fn transfer(
         source.describe(),
         report.blobs_skipped
     ));
-    printer.data(&format!("{digest}\n"))?;
+    match printer.format {
+        OutputFormat::Json => printer.json(&serde_json::json!({
+            "digest": digest.to_string(),
+            "source": source.describe(),
+            "destination": destination_name,
+            "blobs_written": report.blobs_written,
+            "blobs_already_there": report.blobs_skipped,
+            "blobs_repaired": report.blobs_repaired,
+        }))?,
+        OutputFormat::Table => printer.data(&format!("{digest}\n"))?,
+    }
     Ok(ExitCode::SUCCESS)
 }

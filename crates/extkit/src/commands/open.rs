@@ -8,12 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
-use extkit_oci::ImageReference;
 use extkit_oci::transport::{self, ImageDestination, ImageSource, Location, Store};
+use extkit_oci::{Digest, ImageReference};
 use extkit_registry::{RegistryDestination, RegistryOptions, RegistrySource};
 
 use crate::cli::{GlobalArgs, OutputFormat};
-use crate::failure::{Explained, registry_error};
+use crate::failure::{Explained, Refusal, registry_error};
 
 /// What opening a registry location needs from the global options.
 #[derive(Clone, Debug, Default)]
@@ -158,6 +158,40 @@ pub fn open_output(
     }
     .with_context(|| format!("cannot write `{text}`"))?;
     Ok((location, destination))
+}
+
+/// Refuses a destination `text` whose reference names a digest other than the one that will
+/// be `written` (`None` when it is not known before the write, as for a build or a copy of
+/// chosen platforms): a registry would store the image under its own digest, and the name
+/// asked for would not exist.
+pub(super) fn refuse_other_digest(
+    location: &Location,
+    text: &str,
+    written: Option<&Digest>,
+) -> anyhow::Result<()> {
+    let (Location::Registry(reference) | Location::Named(reference) | Location::Store(reference)) =
+        location
+    else {
+        return Ok(());
+    };
+    let Some(named) = reference.digest() else {
+        return Ok(());
+    };
+    let message = match written {
+        Some(written) if written == named => return Ok(()),
+        Some(written) => {
+            format!("`{text}` names the digest `{named}`, but the image is `{written}`")
+        }
+        None => format!(
+            "`{text}` names a digest, and the digest of what is written is not known before"
+        ),
+    };
+    Err(Refusal {
+        message,
+        hint: Some("give the destination a tag (`NAME:TAG`); the digest written is printed".into()),
+        is_answer: false,
+    }
+    .into())
 }
 
 fn open_registry_destination(

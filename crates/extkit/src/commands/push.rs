@@ -6,10 +6,10 @@ use std::process::ExitCode;
 
 use anyhow::Context;
 use extkit_oci::ImageReference;
-use extkit_oci::transport::{Location, Store};
+use extkit_oci::transport::{ImageSource as _, Location, Store};
 
 use super::copy::{parse_platforms, transfer};
-use super::open::open_source;
+use super::open::{open_source, refuse_other_digest};
 use super::store::store_reference;
 use super::{RegistrySettings, open_output};
 use crate::cli::{PullArgs, PushArgs};
@@ -52,6 +52,12 @@ pub fn push(
             format!("docker://{reference}")
         }
     };
+    let written = source.root()?.digest;
+    refuse_other_digest(
+        &destination_text.parse()?,
+        &destination_text,
+        Some(&written),
+    )?;
     let (_, destination) = open_output(&destination_text, settings, None)?;
     transfer(&source, destination, &[], "pushed", printer)
 }
@@ -96,8 +102,8 @@ fn registry_reference(text: &str, command: &str, action: &str) -> anyhow::Result
         Location::Registry(reference) | Location::Named(reference) => Ok(reference),
         other => Err(Refusal {
             message: format!(
-                "`extkit {command}` can only {action} a registry, and `{text}` is a {} location",
-                other.transport_name()
+                "`extkit {command}` can only {action} a registry, and `{text}` is {}",
+                other.kind()
             ),
             hint: Some("use `extkit copy SOURCE DESTINATION` for other locations".into()),
             is_answer: false,

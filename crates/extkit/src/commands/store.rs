@@ -33,9 +33,10 @@ pub fn images(printer: Printer) -> anyhow::Result<ExitCode> {
         // As `docker images -q`: one line per image, what `extkit rmi` takes.
         let names: String = rows
             .iter()
-            .map(|row| match row.tag.as_str() {
-                "<none>" => format!("{}\n", row.digest),
-                tag => format!("{}:{tag}\n", row.repository),
+            .map(|row| match (row.repository.as_str(), row.tag.as_str()) {
+                ("<none>", _) => format!("{}\n", row.digest),
+                (repository, "<none>") => format!("{repository}@{}\n", row.digest),
+                (repository, tag) => format!("{repository}:{tag}\n"),
             })
             .collect();
         printer.data(&names)?;
@@ -158,12 +159,15 @@ fn row(store: &Store, image: &StoredImage) -> anyhow::Result<Row> {
 /// `acme/ext` for Docker Hub, the full name elsewhere, as `docker images` shows it.
 fn familiar_name(reference: &ImageReference) -> String {
     let familiar = reference.familiar();
-    let end = familiar
-        .rfind([':', '@'])
-        .filter(|at| *at > familiar.rfind('/').unwrap_or(0));
+    let name = familiar
+        .split_once('@')
+        .map_or(familiar.as_str(), |(name, _)| name);
+    let end = name
+        .rfind(':')
+        .filter(|at| *at > name.rfind('/').unwrap_or(0));
     match end {
-        Some(end) => familiar[..end].to_string(),
-        None => familiar,
+        Some(end) => name[..end].to_string(),
+        None => name.to_string(),
     }
 }
 
@@ -193,8 +197,8 @@ pub(super) fn store_reference(text: &str) -> anyhow::Result<ImageReference> {
         Location::Named(reference) | Location::Store(reference) => Ok(reference),
         other => Err(Refusal {
             message: format!(
-                "`{text}` is a {} location, not a name in the local store",
-                other.transport_name()
+                "`{text}` is {}, not a name in the local store",
+                other.kind()
             ),
             hint: Some("name a stored image like `acme/ext:1.0` or `store:acme/ext:1.0`".into()),
             is_answer: false,
@@ -368,6 +372,33 @@ pub fn maintain(command: &StoreCommand, printer: Printer) -> anyhow::Result<Exit
                 ))?,
             }
             Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn familiar_names_drop_the_tag_and_the_digest() {
+        let digest = format!("sha256:{}", "a".repeat(64));
+        let cases = [
+            ("alpine:3".to_string(), "alpine"),
+            ("acme/ext:1.0".to_string(), "acme/ext"),
+            (
+                "127.0.0.1:5000/acme/ext:dev".to_string(),
+                "127.0.0.1:5000/acme/ext",
+            ),
+            (format!("acme/ext@{digest}"), "acme/ext"),
+            (
+                format!("localhost:5000/ext:1@{digest}"),
+                "localhost:5000/ext",
+            ),
+        ];
+        for (text, expected) in cases {
+            let reference: ImageReference = text.parse().unwrap();
+            assert_eq!(familiar_name(&reference), expected, "{text}");
         }
     }
 }
