@@ -332,3 +332,117 @@ fn copy_prints_json_when_asked() {
         })
     );
 }
+
+/// Writes `bytes` as a blob of the layout at `folder`; gives its descriptor's digest.
+fn put_blob(folder: &std::path::Path, bytes: &[u8]) -> String {
+    let digest = common::digest_of(bytes);
+    fs::write(folder.join("blobs/sha256").join(&digest[7..]), bytes).unwrap();
+    digest
+}
+
+#[test]
+fn chosen_platforms_keep_their_attestations_and_only_theirs() {
+    // The example with a BuildKit-style attestation manifest for each platform.
+    let scratch = tempfile::tempdir().unwrap();
+    let folder = scratch.path().join("attested");
+    fs::create_dir_all(folder.join("blobs/sha256")).unwrap();
+    for entry in fs::read_dir(example_layout().join("blobs/sha256")).unwrap() {
+        let entry = entry.unwrap();
+        fs::copy(
+            entry.path(),
+            folder.join("blobs/sha256").join(entry.file_name()),
+        )
+        .unwrap();
+    }
+    fs::copy(
+        example_layout().join("oci-layout"),
+        folder.join("oci-layout"),
+    )
+    .unwrap();
+    let index: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            example_layout()
+                .join("blobs/sha256")
+                .join(&INDEX_DIGEST[7..]),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    let mut entries = index["manifests"].as_array().unwrap().clone();
+    for platform in entries.clone() {
+        let config = put_blob(&folder, br#"{"architecture":"unknown","os":"unknown"}"#);
+        let statement = format!(
+            r#"{{"subject":"{}"}}"#,
+            platform["digest"].as_str().unwrap()
+        );
+        let layer = put_blob(&folder, statement.as_bytes());
+        let manifest = serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json",
+                       "digest": config, "size": 41},
+            "layers": [{"mediaType": "application/vnd.in-toto+json", "digest": layer,
+                        "size": statement.len()}],
+        }))
+        .unwrap();
+        let digest = put_blob(&folder, &manifest);
+        entries.push(serde_json::json!({
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "digest": digest,
+            "size": manifest.len(),
+            "platform": {"architecture": "unknown", "os": "unknown"},
+            "annotations": {
+                "vnd.docker.reference.digest": platform["digest"],
+                "vnd.docker.reference.type": "attestation-manifest",
+            },
+        }));
+    }
+    let mut attested = index.clone();
+    attested["manifests"] = serde_json::Value::Array(entries.clone());
+    let attested = serde_json::to_vec(&attested).unwrap();
+    let root = put_blob(&folder, &attested);
+    fs::write(
+        folder.join("index.json"),
+        serde_json::to_vec(&serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.index.v1+json",
+            "manifests": [{"mediaType": "application/vnd.oci.image.index.v1+json",
+                           "digest": root, "size": attested.len(),
+                           "annotations": {"org.opencontainers.image.ref.name": "latest"}}],
+        }))
+        .unwrap(),
+    )
+    .unwrap();
+
+    let out = format!("oci:{}:arm", scratch.path().join("out").display());
+    let source = format!("oci:{}:latest", folder.display());
+    let (code, stdout, stderr) = copy(&[&source, &out, "--platform", "linux/arm64"]);
+    assert_eq!(code, 0, "{stderr}");
+    let written: serde_json::Value = serde_json::from_slice(
+        &fs::read(
+            scratch
+                .path()
+                .join("out/blobs/sha256")
+                .join(&stdout.trim()[7..]),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    // The arm64 entry and the attestation that describes it, each exactly as stored.
+    assert_eq!(
+        written["manifests"],
+        serde_json::json!([entries[1].clone(), entries[3].clone()])
+    );
+    assert_eq!(entries[1]["digest"], ARM64_DIGEST);
+    assert_eq!(
+        entries[3]["annotations"]["vnd.docker.reference.digest"],
+        ARM64_DIGEST
+    );
+    // The attestation's manifest came along, and the amd64 one did not.
+    let blob = |entry: &serde_json::Value| {
+        let digest = entry["digest"].as_str().unwrap();
+        scratch.path().join("out/blobs/sha256").join(&digest[7..])
+    };
+    assert!(blob(&entries[3]).is_file());
+    assert!(!blob(&entries[2]).exists());
+}
