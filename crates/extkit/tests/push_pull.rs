@@ -277,3 +277,66 @@ fn push_to_a_registry_with_basic_auth_uses_docker_config_credentials() {
     assert_eq!(code, 0, "{stderr}");
     assert_eq!(stdout.trim(), EXAMPLE_DIGEST);
 }
+
+/// Runs `extkit ARGS` with its stdin, stdout and stderr on a terminal (`script` from
+/// util-linux makes one); gives everything the terminal showed.
+fn on_a_terminal(args: &[&str]) -> String {
+    let binary = assert_cmd::cargo::cargo_bin("extkit");
+    let mut line = format!("'{}'", binary.display());
+    for arg in args {
+        line.push_str(&format!(" '{arg}'"));
+    }
+    let output = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .env("NO_COLOR", "1")
+        .env_remove("RUST_LOG")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{line}: {output:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn progress_bars_show_on_a_terminal_only_without_q_and_json() {
+    let Some(registry) = Registry::start(Mode::Plain) else {
+        return;
+    };
+    if !require_peer("script") {
+        return;
+    }
+    let example = format!("oci:{}:latest", example_layout().display());
+    // A bar per blob uploaded, named by the start of its digest, with the bytes sent.
+    let shown = on_a_terminal(&[
+        "copy",
+        &example,
+        &format!("docker://{}/bars:1", registry.address),
+    ]);
+    assert!(
+        shown.contains("upload afc0e5e2341b [") && shown.contains("585 B/585 B"),
+        "{shown}"
+    );
+    // The same copy again (each to a new repository, so blobs are sent) shows none with -q,
+    // with --format json, or when stderr is not a terminal.
+    for (repository, extra) in [("quiet", "-q"), ("json", "--format=json")] {
+        let destination = format!("docker://{}/{repository}:1", registry.address);
+        let shown = on_a_terminal(&["copy", extra, &example, &destination]);
+        assert!(!shown.contains("upload "), "{extra}: {shown}");
+        assert!(shown.contains(EXAMPLE_DIGEST), "{extra}: {shown}");
+    }
+    let output = extkit()
+        .args([
+            "copy",
+            &example,
+            &format!("docker://{}/piped:1", registry.address),
+        ])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert_eq!(
+        String::from_utf8(output.stderr).unwrap(),
+        format!(
+            "copied {example} to docker://{}/piped:1: 5 blobs written, 0 already there\n",
+            registry.address
+        )
+    );
+}
