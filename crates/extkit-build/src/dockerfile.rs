@@ -268,7 +268,7 @@ fn start_of(instruction: &Instruction<'_>) -> usize {
     }
 }
 
-fn step(text: &str, instruction: &Instruction<'_>) -> Step {
+fn step(text: &str, escape: char, instruction: &Instruction<'_>) -> Step {
     match instruction {
         Instruction::Arg(i) => Step::Arg(i.arguments.value.to_string()),
         Instruction::Env(i) => Step::Env(i.arguments.value.to_string()),
@@ -307,13 +307,33 @@ fn step(text: &str, instruction: &Instruction<'_>) -> Step {
         }),
         Instruction::Volume(i) => Step::Volume(words(&i.arguments)),
         Instruction::Onbuild(i) => {
-            let start = start_of(&i.instruction);
-            let end = text[start..].find('\n').map_or(text.len(), |n| start + n);
-            Step::Onbuild(text[start..end].trim().to_string())
+            Step::Onbuild(logical_line(text, start_of(&i.instruction), escape))
         }
         Instruction::Maintainer(_) => Step::Maintainer,
         _ => Step::Run,
     }
+}
+
+/// The instruction starting at `start` as one line, as BuildKit stores an `ONBUILD` trigger:
+/// each line ending in the escape character is joined to the next without it, and comment
+/// and empty lines inside the instruction are left out.
+fn logical_line(text: &str, start: usize, escape: char) -> String {
+    let mut line = String::new();
+    for (number, physical) in text[start..].split('\n').enumerate() {
+        let physical = physical.trim_end();
+        let inside = number > 0;
+        if inside && (physical.trim_start().starts_with('#') || physical.trim().is_empty()) {
+            continue;
+        }
+        match physical.strip_suffix(escape) {
+            Some(continued) => line.push_str(continued),
+            None => {
+                line.push_str(physical);
+                break;
+            }
+        }
+    }
+    line.trim().to_string()
 }
 
 /// Parses a Dockerfile; `file` names it in messages.
@@ -359,7 +379,7 @@ pub(crate) fn parse(text: &str, file: &str) -> Result<Dockerfile, BuildError> {
             .iter()
             .map(|instruction| Located {
                 line: line_of(text, start_of(instruction)),
-                value: step(text, instruction),
+                value: step(text, escape, instruction),
             })
             .collect();
         stages.push(Stage {

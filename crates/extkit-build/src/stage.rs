@@ -201,8 +201,13 @@ impl<'a> Evaluator<'a> {
             None => self.platform.clone(),
         };
         debug!(stage = stage.label(), base = name, %platform, "building a stage");
-        let mut state = self.base(&place, &name, &platform, stage.index)?;
+        let (mut state, triggers) = self.base(&place, &name, &platform, stage.index)?;
         let mut cmd_set = false;
+        // The base's ONBUILD triggers run first, as BuildKit runs them; errors name the FROM.
+        for trigger in triggers {
+            let step = self.trigger_step(&place, &name, &trigger)?;
+            self.step(&place, stage, &step, &mut state, &mut cmd_set)?;
+        }
         for step in &stage.steps {
             let place = self.place(step.line);
             self.step(&place, stage, &step.value, &mut state, &mut cmd_set)?;
@@ -214,54 +219,65 @@ impl<'a> Evaluator<'a> {
         })
     }
 
-    /// The starting point of a stage: nothing, a named context, an earlier stage or an image.
+    /// The starting point of a stage: nothing, a named context, an earlier stage or an image;
+    /// with the base's `ONBUILD` triggers, which the new stage runs and does not keep.
     fn base(
         &mut self,
         place: &Place,
         name: &str,
         platform: &Platform,
         index: usize,
-    ) -> Result<State, BuildError> {
+    ) -> Result<(State, Vec<String>), BuildError> {
         if name == "scratch" {
-            return Ok(State::new(Vec::new(), Config::scratch(), Tree::new()));
+            let state = State::new(Vec::new(), Config::scratch(), Tree::new());
+            return Ok((state, Vec::new()));
         }
         if let Some(folder) = self.shared.named.get(name) {
             debug!(name, "the stage starts from a named context");
             let layer = PendingLayer::Built(folder.clone());
-            return Ok(State::new(
-                vec![layer],
-                Config::scratch(),
-                (**folder).clone(),
-            ));
+            let state = State::new(vec![layer], Config::scratch(), (**folder).clone());
+            return Ok((state, Vec::new()));
         }
         if let Some(earlier) = self.find_stage(name, index) {
             let result = self.stage(earlier)?;
             let mut config = result.config.clone();
+            let triggers = config.strings("OnBuild");
             config.remove("OnBuild");
-            return Ok(State::new(
-                result.layers.clone(),
-                config,
-                result.known.clone(),
-            ));
+            let state = State::new(result.layers.clone(), config, result.known.clone());
+            return Ok((state, triggers));
         }
         let image = self.image(place, name, platform)?;
-        let triggers = Config::triggers(&image.config);
-        if !triggers.is_empty() {
-            // TODO(build): run the ONBUILD triggers of base images that only copy files.
-            return Err(
-                place.unsupported(format!("the `ONBUILD` triggers of the base image `{name}`"))
-            );
-        }
         let layers = image
             .layers
             .iter()
             .map(|layer| PendingLayer::Stored(Arc::new(layer.clone())))
             .collect();
-        Ok(State::new(
-            layers,
-            Config::inherit(&image.config),
-            Tree::new(),
-        ))
+        let state = State::new(layers, Config::inherit(&image.config), Tree::new());
+        Ok((state, Config::triggers(&image.config)))
+    }
+
+    /// An `ONBUILD` trigger of the base `name`, parsed as the instruction it is.
+    fn trigger_step(&self, place: &Place, name: &str, trigger: &str) -> Result<Step, BuildError> {
+        let invalid = |reason: String| {
+            place.invalid(format!(
+                "the ONBUILD trigger `{trigger}` of `{name}` cannot run: {reason}"
+            ))
+        };
+        let first = trigger.split_whitespace().next().unwrap_or_default();
+        if ["ONBUILD", "FROM", "MAINTAINER"]
+            .iter()
+            .any(|word| first.eq_ignore_ascii_case(word))
+        {
+            return Err(invalid(format!("{first} is not allowed as a trigger")));
+        }
+        let parsed = crate::dockerfile::parse(&format!("FROM scratch\n{trigger}\n"), &place.file)
+            .map_err(|error| invalid(error.to_string()))?;
+        match parsed.stages.into_iter().next().map(|stage| stage.steps) {
+            Some(steps) if steps.len() == 1 => {
+                Ok(steps.into_iter().next().expect("one step").value)
+            }
+            _ => Err(invalid("it is not one instruction".into())),
+        }
     }
 
     fn image(
@@ -394,8 +410,17 @@ impl<'a> Evaluator<'a> {
                 };
                 state.config.set_string("WorkingDir", &format!("/{path}"));
                 if !path.is_empty() && state.known.get(&path).is_none() {
+                    // Made for the stage's user, as BuildKit makes it, so it can write there.
+                    let (uid, gid) = user_ids(state.config.string("User").unwrap_or(""));
                     let mut layer = Tree::new();
-                    layer.insert(&path, Node::directory(0o755));
+                    layer.insert(
+                        &path,
+                        Node {
+                            uid,
+                            gid,
+                            ..Node::directory(0o755)
+                        },
+                    );
                     for (parent, node) in state.known.entries() {
                         if path.starts_with(&format!("{parent}/")) && node.is_directory() {
                             layer.insert(parent, node.clone());
@@ -727,6 +752,21 @@ fn owner(place: &Place, text: &str) -> Result<(u64, u64), BuildError> {
         (Some(uid), Some(gid)) => Ok((uid, gid)),
         // TODO(build): look user and group names up in the stage's /etc/passwd and /etc/group.
         _ => Err(place.unsupported(format!("`--chown={text}` with names (use numeric ids)"))),
+    }
+}
+
+/// The owner a `USER` value gives the folders `WORKDIR` makes: `UID[:GID]` in numbers (group 0
+/// when none is given, as for a user missing from `/etc/passwd`).
+/// TODO(build): look user names up in the stage's /etc/passwd; until then they give root.
+fn user_ids(user: &str) -> (u64, u64) {
+    let (user, group) = match user.split_once(':') {
+        Some((user, group)) => (user, Some(group)),
+        None => (user, None),
+    };
+    match (user.parse::<u64>(), group.map(str::parse::<u64>)) {
+        (Ok(uid), None) => (uid, 0),
+        (Ok(uid), Some(Ok(gid))) => (uid, gid),
+        _ => (0, 0),
     }
 }
 

@@ -1383,3 +1383,77 @@ fn build_prints_json_when_asked() {
         "{value}"
     );
 }
+
+#[test]
+fn the_onbuild_triggers_of_a_base_image_run_in_the_new_context() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    write_files(
+        &scratch.path().join("base"),
+        &[(
+            "Dockerfile",
+            "FROM scratch\nONBUILD COPY app.txt /app/\nONBUILD LABEL from=trigger\n",
+            0o644,
+        )],
+    );
+    let base = format!("oci:{}:1", scratch.path().join("base-image").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "base", "--no-validate", "--output", &base],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    write_files(
+        &scratch.path().join("app"),
+        &[
+            ("Dockerfile", &format!("FROM {base}\nCOPY b.txt /\n"), 0o644),
+            ("app.txt", "from the app's context\n", 0o644),
+            ("b.txt", "b\n", 0o644),
+        ],
+    );
+    let output = format!("oci:{}:1", scratch.path().join("out").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "app", "--no-validate", "--output", &output],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for image in unpack(&output).values() {
+        let files: Vec<(&str, &str)> = image
+            .files
+            .iter()
+            .map(|(path, what)| (path.as_str(), what.as_str()))
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("app", "dir 755"),
+                ("app/app.txt", "file 644 from the app's context\n"),
+                ("b.txt", "file 644 b\n"),
+            ]
+        );
+        assert_eq!(
+            image.config["Labels"],
+            serde_json::json!({"from": "trigger"})
+        );
+    }
+
+    // A trigger that runs a command needs an engine, said at the FROM that brings it.
+    write_files(
+        &scratch.path().join("base"),
+        &[("Dockerfile", "FROM scratch\nONBUILD RUN make\n", 0o644)],
+    );
+    fs::remove_dir_all(scratch.path().join("base-image")).unwrap();
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "base", "--no-validate", "--output", &base],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "app", "--no-validate"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.starts_with("error: Dockerfile:1: RUN needs a container engine"),
+        "{stderr}"
+    );
+}

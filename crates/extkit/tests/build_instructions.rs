@@ -400,7 +400,6 @@ fn config_instructions_are_stored_in_every_platforms_config() {
 /// `resolveStages` gathers the base stage's `ONBUILD` commands), and the triggers are not
 /// passed on further.
 #[test]
-#[ignore = "TODO(build): FROM a stage with ONBUILD triggers silently drops them instead of running them"]
 fn onbuild_triggers_of_a_stage_run_in_the_stage_built_from_it() {
     let scratch = tempfile::tempdir().unwrap();
     write_files(
@@ -438,7 +437,6 @@ fn onbuild_triggers_of_a_stage_run_in_the_stage_built_from_it() {
 /// BuildKit stores the whole logical line after `ONBUILD`, continuation lines joined (the
 /// parser's `Original`, with `ONBUILD` cut off), so that the trigger parses when it runs.
 #[test]
-#[ignore = "TODO(build): an ONBUILD continued on the next line is stored cut at the first line"]
 fn an_onbuild_trigger_continued_on_the_next_line_is_stored_whole() {
     let scratch = tempfile::tempdir().unwrap();
     write_files(
@@ -467,7 +465,6 @@ fn an_onbuild_trigger_continued_on_the_next_line_is_stored_whole() {
 /// BuildKit makes the `WORKDIR` folder with the stage's `USER` as owner (`dispatchWorkdir`
 /// passes `llb.WithUser(user)` to its `Mkdir`), so that the user can write in it.
 #[test]
-#[ignore = "TODO(build): WORKDIR after USER makes the folder root's, BuildKit makes it the user's"]
 fn a_workdir_made_after_user_belongs_to_that_user() {
     let scratch = tempfile::tempdir().unwrap();
     write_files(
