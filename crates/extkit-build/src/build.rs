@@ -90,10 +90,12 @@ pub fn build(options: &BuildOptions<'_>) -> Result<ImageWriter, BuildError> {
             .position(|stage| stage.name.as_deref() == Some(wanted.to_lowercase().as_str()))
             .ok_or_else(|| BuildError::UnknownTarget {
                 target: wanted.clone(),
+                // Only names: `--target` takes no stage numbers, as in BuildKit.
                 available: dockerfile
                     .stages
                     .iter()
-                    .map(|stage| format!("`{}`", stage.label()))
+                    .filter_map(|stage| stage.name.as_ref())
+                    .map(|name| format!("`{name}`"))
                     .collect::<Vec<_>>()
                     .join(", "),
             })?,

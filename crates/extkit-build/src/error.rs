@@ -146,11 +146,14 @@ pub enum BuildError {
     },
 
     /// The stage asked for with `--target` is not in the Dockerfile.
-    #[error("the target stage `{target}` is not in the Dockerfile (stages: {available})")]
+    #[error(
+        "the target stage `{target}` is not in the Dockerfile ({})",
+        if available.is_empty() { "it names no stage".to_string() } else { format!("stages: {available}") }
+    )]
     UnknownTarget {
         /// The stage asked for.
         target: String,
-        /// The stages there are, comma-separated.
+        /// The named stages there are, comma-separated.
         available: String,
     },
 

@@ -1457,3 +1457,28 @@ fn the_onbuild_triggers_of_a_base_image_run_in_the_new_context() {
         "{stderr}"
     );
 }
+
+#[test]
+fn an_unknown_target_lists_the_stage_names_only() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let hint = "hint: name a stage with `FROM … AS NAME` or drop `--target`\n";
+    for (dockerfile, target, expected) in [
+        (
+            "FROM scratch\nFROM scratch AS based\n",
+            "0",
+            "error: the target stage `0` is not in the Dockerfile (stages: `based`)\n",
+        ),
+        (
+            "FROM scratch\n",
+            "x",
+            "error: the target stage `x` is not in the Dockerfile (it names no stage)\n",
+        ),
+    ] {
+        write_files(&context, &[("Dockerfile", dockerfile, 0o644)]);
+        let (code, _, stderr) =
+            run_in(scratch.path(), &home, &["build", "ctx", "--target", target]);
+        assert_eq!((code, stderr), (2, format!("{expected}{hint}")));
+    }
+}
