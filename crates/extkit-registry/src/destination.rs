@@ -23,9 +23,9 @@ use crate::connection::{Connection, runtime};
 use crate::upload::{BlobContent, upload_blob};
 use crate::{Error, RegistryOptions, Result, to_image_error};
 
-/// Blobs up to this size are held in memory while they upload; larger ones in a temporary
-/// file.
-const IN_MEMORY_LIMIT: u64 = 32 << 20;
+/// Blobs up to this size are held in memory while they upload (or once downloaded ahead of a
+/// copy's writes); larger ones in a temporary file.
+pub(crate) const IN_MEMORY_LIMIT: u64 = 32 << 20;
 
 /// A write that other writes can wait for.
 type Pending = Shared<BoxFuture<'static, std::result::Result<(), Arc<Error>>>>;

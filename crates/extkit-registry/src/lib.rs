@@ -9,6 +9,7 @@
 mod auth;
 mod connection;
 mod destination;
+mod download;
 mod error;
 pub mod hosts;
 mod options;

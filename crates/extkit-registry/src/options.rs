@@ -45,6 +45,10 @@ pub struct RegistryOptions {
     pub chunk_size: usize,
     /// How many blobs are uploaded at once.
     pub parallel_uploads: usize,
+    /// How many blobs are downloaded at once, ahead of a copy's writes; also how many
+    /// downloaded blobs may wait for the destination, so it bounds memory: each is held in
+    /// memory up to 32 MiB, in an anonymous temporary file above.
+    pub parallel_downloads: usize,
     /// How many times a request failing with 5xx, 429 or a dropped connection is tried again.
     pub retries: u32,
     /// Where transfer progress goes, if anywhere.
@@ -74,6 +78,7 @@ impl RegistryOptions {
             monolithic_limit,
             chunk_size,
             parallel_uploads: 4,
+            parallel_downloads: 4,
             retries: 3,
             progress: None,
         }
@@ -90,6 +95,7 @@ impl fmt::Debug for RegistryOptions {
             .field("monolithic_limit", &self.monolithic_limit)
             .field("chunk_size", &self.chunk_size)
             .field("parallel_uploads", &self.parallel_uploads)
+            .field("parallel_downloads", &self.parallel_downloads)
             .field("retries", &self.retries)
             .field("progress", &self.progress.is_some())
             .finish()

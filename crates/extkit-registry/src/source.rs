@@ -1,4 +1,5 @@
-//! Reading an image from a registry.
+//! Reading an image from a registry: manifests as asked for, blobs streamed as asked for or
+//! downloaded a few at a time ahead of a copy's writes (see [`crate::download`]).
 
 use std::io::{self, Read};
 use std::sync::Arc;
@@ -13,12 +14,15 @@ use oci_client::{Reference, RegistryOperation};
 use tracing::debug;
 
 use crate::connection::{Connection, is_transient_io, runtime};
+use crate::destination::IN_MEMORY_LIMIT;
+use crate::download::{Job, Prefetcher};
 use crate::{RegistryOptions, Result, to_image_error};
 
 /// An image in a registry, opened for reading.
 pub struct RegistrySource {
     connection: Arc<Connection>,
     reference: ImageReference,
+    prefetcher: Prefetcher,
 }
 
 impl RegistrySource {
@@ -33,7 +37,30 @@ impl RegistrySource {
         Ok(RegistrySource {
             connection: Arc::new(connection),
             reference: reference.clone(),
+            prefetcher: Prefetcher::new(
+                options.parallel_downloads,
+                IN_MEMORY_LIMIT,
+                options.progress.clone(),
+            ),
         })
+    }
+
+    /// A blob's download as a reader that resumes dropped connections and fails at the end
+    /// when the content does not match the descriptor; nothing is asked before its first read.
+    fn blob_reader(&self, descriptor: &Descriptor, digest: Digest) -> VerifyingReader<BlobReader> {
+        let reader = BlobReader {
+            connection: self.connection.clone(),
+            reference: self.by_digest(digest.as_str()),
+            digest: digest.to_string(),
+            size: descriptor.size(),
+            stream: None,
+            pending: Bytes::new(),
+            delivered: 0,
+            failures: 0,
+            started: false,
+        };
+        let what = format!("blob `{digest}` of {}", self.describe());
+        VerifyingReader::new(reader, digest, descriptor.size(), what)
     }
 
     fn by_digest(&self, digest: &str) -> Reference {
@@ -107,24 +134,28 @@ impl ImageSource for RegistrySource {
 
     fn blob(&self, descriptor: &Descriptor) -> extkit_oci::Result<Box<dyn Read + Send + '_>> {
         let digest = Digest::try_from(descriptor.digest())?;
-        let reader = BlobReader {
-            connection: self.connection.clone(),
-            reference: self.by_digest(digest.as_str()),
-            digest: digest.to_string(),
-            size: descriptor.size(),
-            stream: None,
-            pending: Bytes::new(),
-            delivered: 0,
-            failures: 0,
-            started: false,
-        };
-        let what = format!("blob `{digest}` of {}", self.describe());
-        Ok(Box::new(VerifyingReader::new(
-            reader,
-            digest,
-            descriptor.size(),
-            what,
-        )))
+        if let Some(prefetched) = self.prefetcher.take(digest.as_str(), descriptor.size()) {
+            return Ok(prefetched);
+        }
+        Ok(Box::new(self.blob_reader(descriptor, digest)))
+    }
+
+    /// Starts downloading the blobs, `parallel_downloads` at a time, so that [`Self::blob`]
+    /// finds them downloaded and verified.
+    fn prefetch(&self, descriptors: &[Descriptor]) {
+        let jobs: Vec<Job> = descriptors
+            .iter()
+            .filter_map(|descriptor| {
+                let digest = Digest::try_from(descriptor.digest()).ok()?;
+                Some(Job {
+                    digest: digest.to_string(),
+                    size: descriptor.size(),
+                    reader: Box::new(self.blob_reader(descriptor, digest)),
+                })
+            })
+            .collect();
+        debug!(blobs = jobs.len(), "downloading blobs ahead");
+        self.prefetcher.add(jobs);
     }
 }
 

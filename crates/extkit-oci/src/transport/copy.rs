@@ -1,6 +1,6 @@
 //! Copying images between transports.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use oci_spec::image::{Descriptor, ImageConfiguration};
 use tracing::debug;
@@ -119,60 +119,102 @@ fn filtered_index(raw: &RawManifest, keep: &[bool]) -> Result<RawManifest> {
     Ok(RawManifest::new(bytes, Some(&raw.media_type)))
 }
 
+/// One write of a copy.
+enum Step {
+    Blob(Box<Descriptor>),
+    Manifest(RawManifest),
+}
+
 /// Copies a manifest or index and everything below it, children before parents.
+///
+/// The manifests are read first, and the destination asked which blobs it lacks; the source
+/// is told those (see [`ImageSource::prefetch`]) before they are written one at a time, in
+/// the order of a depth-first walk.
 fn copy_tree(
     source: &dyn ImageSource,
     destination: &mut dyn ImageDestination,
     manifest: &RawManifest,
     report: &mut CopyReport,
 ) -> Result<()> {
+    let mut steps = Vec::new();
+    plan_tree(source, manifest.clone(), &mut steps)?;
+    // The blobs to write, each once, and what the destination holds of them.
+    let mut to_write: HashMap<Digest, BlobState> = HashMap::new();
+    let mut wanted = Vec::new();
+    for step in &steps {
+        let Step::Blob(descriptor) = step else {
+            continue;
+        };
+        let digest = Digest::try_from(descriptor.digest())?;
+        if report.done.contains(&digest) || to_write.contains_key(&digest) {
+            continue;
+        }
+        match destination.blob_state(descriptor)? {
+            BlobState::Sound => {
+                debug!(%digest, "blob already present, skipped");
+                report.blobs_skipped += 1;
+                report.done.insert(digest);
+            }
+            state => {
+                if state == BlobState::Corrupt {
+                    debug!(%digest, "blob present but corrupt, written again");
+                }
+                to_write.insert(digest, state);
+                wanted.push(descriptor.as_ref().clone());
+            }
+        }
+    }
+    source.prefetch(&wanted);
+    for step in &steps {
+        match step {
+            Step::Blob(descriptor) => {
+                let digest = Digest::try_from(descriptor.digest())?;
+                if let Some(state) = to_write.remove(&digest) {
+                    copy_blob(source, destination, descriptor, state, report)?;
+                    report.done.insert(digest);
+                }
+            }
+            Step::Manifest(manifest) => destination.put_manifest(manifest)?,
+        }
+    }
+    Ok(())
+}
+
+/// The writes that copy a manifest or index and everything below it, children before
+/// parents, reading the manifests below it from the source.
+fn plan_tree(source: &dyn ImageSource, manifest: RawManifest, steps: &mut Vec<Step>) -> Result<()> {
     match manifest.parse(&format!("manifest `{}`", manifest.digest))? {
         Image::Index { entries, .. } => {
             for entry in entries {
                 let child = source.manifest(&entry.descriptor)?;
-                copy_tree(source, destination, &child, report)?;
+                plan_tree(source, child, steps)?;
             }
         }
         Image::Manifest {
             manifest: parsed, ..
         } => {
             let blobs = std::iter::once(parsed.config()).chain(parsed.layers().iter());
-            for blob in blobs {
-                copy_blob(source, destination, blob, report)?;
-            }
+            steps.extend(blobs.map(|blob| Step::Blob(Box::new(blob.clone()))));
         }
     }
-    destination.put_manifest(manifest)
+    steps.push(Step::Manifest(manifest));
+    Ok(())
 }
 
+/// Writes a blob the destination lacks (`Missing`) or holds corrupt.
 fn copy_blob(
     source: &dyn ImageSource,
     destination: &mut dyn ImageDestination,
     descriptor: &Descriptor,
+    state: BlobState,
     report: &mut CopyReport,
 ) -> Result<()> {
-    let digest = Digest::try_from(descriptor.digest())?;
-    if report.done.contains(&digest) {
-        return Ok(());
-    }
-    let state = destination.blob_state(descriptor)?;
-    match state {
-        BlobState::Sound => {
-            debug!(%digest, "blob already present, skipped");
-            report.blobs_skipped += 1;
-            report.done.insert(digest);
-            return Ok(());
-        }
-        BlobState::Corrupt => debug!(%digest, "blob present but corrupt, written again"),
-        BlobState::Missing => {}
-    }
     let mut reader = source.blob(descriptor)?;
     destination.put_blob(descriptor, &mut reader)?;
     report.blobs_written += 1;
     if state == BlobState::Corrupt {
         report.blobs_repaired += 1;
     }
-    report.done.insert(digest);
     Ok(())
 }
 
@@ -237,4 +279,96 @@ pub fn join_manifests(
     let root = RawManifest::new(canonical_json(&index), None);
     destination.commit(&root)?;
     Ok(root)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::io::Read;
+    use std::path::{Path, PathBuf};
+
+    use super::*;
+    use crate::transport::{LayoutDestination, LayoutSource};
+
+    /// A source that says which blobs it was told of and asked for.
+    struct Recording {
+        inner: LayoutSource,
+        prefetched: RefCell<Vec<Vec<String>>>,
+        read: RefCell<Vec<String>>,
+    }
+
+    impl ImageSource for Recording {
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+        fn root(&self) -> Result<RawManifest> {
+            self.inner.root()
+        }
+        fn manifest(&self, descriptor: &Descriptor) -> Result<RawManifest> {
+            self.inner.manifest(descriptor)
+        }
+        fn blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send + '_>> {
+            self.read.borrow_mut().push(descriptor.digest().to_string());
+            self.inner.blob(descriptor)
+        }
+        fn prefetch(&self, descriptors: &[Descriptor]) {
+            let digests = descriptors.iter().map(|d| d.digest().to_string());
+            self.prefetched.borrow_mut().push(digests.collect());
+        }
+    }
+
+    fn example() -> Recording {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/hello-layout");
+        Recording {
+            inner: LayoutSource::open(&path, Some("latest")).unwrap(),
+            prefetched: RefCell::default(),
+            read: RefCell::default(),
+        }
+    }
+
+    fn copy_to(layout: &Path) -> (Recording, CopyReport) {
+        let source = example();
+        let destination = LayoutDestination::create(layout, Some("copy".into())).unwrap();
+        let report = copy_image(&source, Box::new(destination), None).unwrap();
+        (source, report)
+    }
+
+    fn blob_path(layout: &Path, digest: &str) -> PathBuf {
+        layout
+            .join("blobs/sha256")
+            .join(digest.trim_start_matches("sha256:"))
+    }
+
+    #[test]
+    fn the_source_is_told_of_the_missing_blobs_in_the_order_they_are_read() {
+        let scratch = tempfile::tempdir().unwrap();
+        let layout = scratch.path().join("copy");
+
+        let (source, report) = copy_to(&layout);
+        let prefetched = source.prefetched.into_inner();
+        let read = source.read.into_inner();
+        // One call for the whole tree: both platforms' configs and layers, the layer they
+        // share once.
+        assert_eq!(prefetched.len(), 1);
+        assert_eq!(prefetched[0], read);
+        assert_eq!(read.len(), 5);
+        assert_eq!((report.blobs_written, report.blobs_skipped), (5, 0));
+
+        // Nothing missing: nothing to fetch or read.
+        let (source, report) = copy_to(&layout);
+        assert_eq!(source.prefetched.into_inner(), vec![Vec::<String>::new()]);
+        assert!(source.read.into_inner().is_empty());
+        assert_eq!((report.blobs_written, report.blobs_skipped), (0, 5));
+
+        // One blob gone and one corrupt: those two only, in the walk's order.
+        std::fs::remove_file(blob_path(&layout, &read[4])).unwrap();
+        std::fs::write(blob_path(&layout, &read[1]), b"not the layer").unwrap();
+        let (source, report) = copy_to(&layout);
+        let expected = vec![read[1].clone(), read[4].clone()];
+        assert_eq!(source.prefetched.into_inner(), vec![expected.clone()]);
+        assert_eq!(source.read.into_inner(), expected);
+        assert_eq!(report.blobs_written, 2);
+        assert_eq!(report.blobs_repaired, 1);
+        assert_eq!(report.blobs_skipped, 3);
+    }
 }

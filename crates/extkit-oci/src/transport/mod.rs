@@ -44,6 +44,14 @@ pub trait ImageSource {
     /// content does not match the descriptor's digest and size.
     fn blob(&self, descriptor: &Descriptor) -> Result<Box<dyn Read + Send + '_>>;
 
+    /// Says which blobs [`ImageSource::blob`] will be asked for next, in that order, so that a
+    /// source reading over a network can download some of them ahead, at the same time. A hint
+    /// only: each blob is still read through [`ImageSource::blob`], whose reader must then
+    /// behave as it would have (the same content, the same errors). The default does nothing.
+    fn prefetch(&self, descriptors: &[Descriptor]) {
+        let _ = descriptors;
+    }
+
     /// A whole blob in memory, verified; for configs and other small documents.
     fn blob_bytes(&self, descriptor: &Descriptor) -> Result<Vec<u8>> {
         let mut bytes = Vec::new();

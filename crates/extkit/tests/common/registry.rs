@@ -2,6 +2,7 @@
 //! loopback port, in plain HTTP, basic-auth or TLS mode, killed on drop; plus a counting
 //! proxy that records every request between extkit and the registry.
 
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
@@ -212,24 +213,55 @@ pub struct CountingProxy {
     /// `127.0.0.1:PORT` of the proxy.
     pub address: String,
     requests: Arc<Mutex<Vec<Request>>>,
+    in_flight: Arc<Mutex<InFlight>>,
+}
+
+/// Per request shape, how many requests are being answered now and the most there were at
+/// once.
+#[derive(Default)]
+struct InFlight {
+    now: HashMap<String, usize>,
+    most: HashMap<String, usize>,
 }
 
 impl CountingProxy {
     /// Forwards connections to `upstream` (`HOST:PORT`).
     pub fn start(upstream: &str) -> CountingProxy {
+        CountingProxy::start_slow(upstream, Duration::ZERO)
+    }
+
+    /// Forwards connections to `upstream`, holding back the answer to every `GET blob` for
+    /// `delay`, so that downloads made at the same time are seen overlapping.
+    pub fn start_slow(upstream: &str, delay: Duration) -> CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
-        let recorded = requests.clone();
+        let in_flight = Arc::new(Mutex::new(InFlight::default()));
+        let recorder = Recorder {
+            requests: requests.clone(),
+            in_flight: in_flight.clone(),
+            delay,
+        };
         let upstream = upstream.to_string();
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
                 let upstream = upstream.clone();
-                let recorded = recorded.clone();
-                thread::spawn(move || forward(client, &upstream, &recorded));
+                let recorder = recorder.clone();
+                thread::spawn(move || forward(client, &upstream, &recorder));
             }
         });
-        CountingProxy { address, requests }
+        CountingProxy {
+            address,
+            requests,
+            in_flight,
+        }
+    }
+
+    /// The most requests of this shape that were being answered at the same time since the
+    /// proxy started (or was reset).
+    pub fn most_at_once(&self, shape: &str) -> usize {
+        let in_flight = self.in_flight.lock().unwrap();
+        in_flight.most.get(shape).copied().unwrap_or(0)
     }
 
     /// `docker://127.0.0.1:PROXY/NAME`.
@@ -240,6 +272,7 @@ impl CountingProxy {
     /// Forgets the requests recorded so far.
     pub fn reset(&self) {
         self.requests.lock().unwrap().clear();
+        self.in_flight.lock().unwrap().most.clear();
     }
 
     /// Every request recorded so far, in order.
@@ -256,8 +289,16 @@ impl CountingProxy {
     }
 }
 
+/// Where a proxy's connections record their requests.
+#[derive(Clone)]
+struct Recorder {
+    requests: Arc<Mutex<Vec<Request>>>,
+    in_flight: Arc<Mutex<InFlight>>,
+    delay: Duration,
+}
+
 /// Copies requests from `client` to the registry and responses back, one at a time.
-fn forward(client: TcpStream, upstream: &str, recorded: &Mutex<Vec<Request>>) {
+fn forward(client: TcpStream, upstream: &str, recorder: &Recorder) {
     let Ok(server) = TcpStream::connect(upstream) else {
         return;
     };
@@ -296,11 +337,36 @@ fn forward(client: TcpStream, upstream: &str, recorded: &Mutex<Vec<Request>>) {
         let mut words = head.split_whitespace();
         let method = words.next().unwrap_or_default().to_string();
         let target = words.next().unwrap_or_default().to_string();
-        if methods.send((method.clone(), target.clone())).is_err() {
+        let shape = Request {
+            method: method.clone(),
+            target: target.clone(),
+            status: 0,
+        }
+        .shape();
+        {
+            let mut in_flight = recorder.in_flight.lock().unwrap();
+            let now = in_flight.now.entry(shape.clone()).or_default();
+            *now += 1;
+            let now = *now;
+            let most = in_flight.most.entry(shape.clone()).or_default();
+            *most = (*most).max(now);
+        }
+        if shape == "GET blob" && !recorder.delay.is_zero() {
+            thread::sleep(recorder.delay);
+        }
+        let sent = methods.send((method.clone(), target.clone())).is_ok();
+        let status = if sent {
+            status_queue.recv().unwrap_or(0)
+        } else {
+            0
+        };
+        if let Some(now) = recorder.in_flight.lock().unwrap().now.get_mut(&shape) {
+            *now -= 1;
+        }
+        if !sent {
             break;
         }
-        let status = status_queue.recv().unwrap_or(0);
-        recorded.lock().unwrap().push(Request {
+        recorder.requests.lock().unwrap().push(Request {
             method,
             target,
             status,
