@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use extkit_oci::spec::Descriptor;
-use extkit_oci::transport::ImageDestination;
+use extkit_oci::transport::{BlobState, ImageDestination};
 use extkit_oci::{Digest, Image, ImageReference, RawManifest};
 use futures_util::future::{BoxFuture, FutureExt, Shared};
 use oci_client::{Reference, RegistryOperation};
@@ -35,6 +35,8 @@ pub struct RegistryDestination {
     connection: Arc<Connection>,
     reference: ImageReference,
     mount_from: Option<String>,
+    /// Blobs mounted from `mount_from` by this copy.
+    mounted: HashSet<String>,
     pending: HashMap<String, Pending>,
     present: HashSet<String>,
     slots: Arc<Semaphore>,
@@ -53,6 +55,7 @@ impl RegistryDestination {
             connection: Arc::new(connection),
             reference: reference.clone(),
             mount_from: None,
+            mounted: HashSet::new(),
             pending: HashMap::new(),
             present: HashSet::new(),
             slots: Arc::new(Semaphore::new(options.parallel_uploads.max(1))),
@@ -110,6 +113,7 @@ impl RegistryDestination {
                 Ok(()) => {
                     debug!(%digest, from = %source, "blob mounted from another repository");
                     self.present.insert(digest.to_string());
+                    self.mounted.insert(digest.to_string());
                     return Ok(true);
                 }
                 // oci-client takes the 202 of a refused mount (an upload session) as an error.
@@ -268,6 +272,16 @@ impl ImageDestination for RegistryDestination {
 
     fn has_blob(&mut self, digest: &Digest) -> extkit_oci::Result<bool> {
         self.check_blob(digest).map_err(to_image_error)
+    }
+
+    fn blob_state(&mut self, descriptor: &Descriptor) -> extkit_oci::Result<BlobState> {
+        let digest = Digest::try_from(descriptor.digest())?;
+        let there = self.has_blob(&digest)?;
+        Ok(match there {
+            false => BlobState::Missing,
+            true if self.mounted.contains(digest.as_str()) => BlobState::Mounted,
+            true => BlobState::Sound,
+        })
     }
 
     fn put_blob(

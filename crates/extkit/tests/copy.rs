@@ -327,6 +327,7 @@ fn copy_prints_json_when_asked() {
             "source": example(),
             "destination": layout,
             "blobs_written": 5,
+            "blobs_mounted": 0,
             "blobs_already_there": 0,
             "blobs_repaired": 0,
         })

@@ -89,7 +89,16 @@ fn a_copy_between_repositories_of_one_registry_mounts_blobs() {
     };
     copy(&example(), &proxy.url("ext:1"));
     proxy.reset();
-    copy(&proxy.url("ext:1"), &proxy.url("other/ext:2"));
+    let output = extkit()
+        .args(["copy", &proxy.url("ext:1"), &proxy.url("other/ext:2")])
+        .output()
+        .unwrap();
+    assert!(output.status.success());
+    assert!(
+        String::from_utf8(output.stderr)
+            .unwrap()
+            .ends_with(": 0 blobs written, 5 mounted from another repository, 0 already there\n")
+    );
     let mounts: Vec<_> = proxy
         .requests()
         .into_iter()

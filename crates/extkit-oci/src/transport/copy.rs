@@ -22,6 +22,8 @@ pub struct CopyReport {
     pub blobs_written: usize,
     /// Blobs the destination already had, sound.
     pub blobs_skipped: usize,
+    /// Blobs the destination linked from another of its repositories instead of being sent.
+    pub blobs_mounted: usize,
     /// Blobs the destination had corrupt, written again (also counted in `blobs_written`).
     pub blobs_repaired: usize,
     /// The blobs this copy has written or found sound, so that a shared one is neither read
@@ -153,6 +155,10 @@ fn copy_tree(
             BlobState::Sound => {
                 debug!(%digest, "blob already present, skipped");
                 report.blobs_skipped += 1;
+                report.done.insert(digest);
+            }
+            BlobState::Mounted => {
+                report.blobs_mounted += 1;
                 report.done.insert(digest);
             }
             state => {

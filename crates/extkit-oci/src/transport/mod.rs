@@ -69,6 +69,9 @@ pub enum BlobState {
     Missing,
     /// There, and sound.
     Sound,
+    /// There now, because the destination just linked it from another of its own
+    /// repositories (a registry's cross-repository mount) instead of being sent it.
+    Mounted,
     /// There, but its size or digest is wrong: it must be written again.
     Corrupt,
 }

@@ -62,8 +62,12 @@ pub(super) fn transfer(
         1 => "1 blob".to_string(),
         n => format!("{n} blobs"),
     };
+    let mounted = match report.blobs_mounted {
+        0 => String::new(),
+        n => format!(", {n} mounted from another repository"),
+    };
     printer.note(&format!(
-        "{done} {} to {destination_name}: {written} written{repaired}, {} already there",
+        "{done} {} to {destination_name}: {written} written{repaired}{mounted}, {} already there",
         source.describe(),
         report.blobs_skipped
     ));
@@ -73,6 +77,7 @@ pub(super) fn transfer(
             "source": source.describe(),
             "destination": destination_name,
             "blobs_written": report.blobs_written,
+            "blobs_mounted": report.blobs_mounted,
             "blobs_already_there": report.blobs_skipped,
             "blobs_repaired": report.blobs_repaired,
         }))?,
