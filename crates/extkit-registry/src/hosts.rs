@@ -112,6 +112,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn certs_d_is_read_in_etc_docker_then_in_the_docker_config_folder() {
+        assert_eq!(
+            default_certs_d_roots(Path::new("/home/u/.docker")),
+            [
+                PathBuf::from("/etc/docker/certs.d"),
+                PathBuf::from("/home/u/.docker/certs.d")
+            ]
+        );
+    }
+
+    #[test]
     fn docker_hub_has_its_own_api_host_and_credential_key() {
         assert_eq!(api_host("docker.io"), "registry-1.docker.io");
         assert_eq!(api_host("ghcr.io"), "ghcr.io");
