@@ -83,11 +83,13 @@ pub enum Error {
         reason: String,
     },
 
-    /// A file that is not an OCI archive is where one would be written.
-    #[error("`{}` exists and is not an OCI archive ({reason}); extkit will not replace it", path.display())]
+    /// A file that is not an archive of the kind to write is where one would be written.
+    #[error("`{}` exists and is not {kind} ({reason}); extkit will not replace it", path.display())]
     NotAnArchiveToReplace {
         /// The file.
         path: PathBuf,
+        /// What would be written: `an OCI archive`, `a docker archive`.
+        kind: &'static str,
         /// What it is instead.
         reason: String,
     },

@@ -280,6 +280,19 @@ fn a_file_that_is_not_an_oci_archive_is_not_replaced() {
         )
     );
     assert_eq!(fs::read_to_string(&notes).unwrap(), "keep me\n");
+    // Nor as a docker archive.
+    let docker = format!("docker-archive:{}:acme/ext:1", notes.display());
+    let (code, _, stderr) = copy(&[&example(), &docker, "--platform", "linux/amd64"]);
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains(&format!(
+            "`{}` exists and is not a docker archive (it is not a tar file); extkit will not \
+             replace it",
+            notes.display()
+        )),
+        "{stderr}"
+    );
+    assert_eq!(fs::read_to_string(&notes).unwrap(), "keep me\n");
 
     // Nor is a tar that holds no OCI layout.
     let folder = scratch.path().join("folder");
@@ -446,4 +459,36 @@ fn chosen_platforms_keep_their_attestations_and_only_theirs() {
     };
     assert!(blob(&entries[3]).is_file());
     assert!(!blob(&entries[2]).exists());
+}
+
+#[test]
+fn a_corrupt_blob_of_an_oci_archive_is_written_again_not_trusted() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("ext.tar");
+    let tagged = |tag: &str| format!("oci-archive:{}:{tag}", path.display());
+    assert_eq!(copy(&[&example(), &tagged("one")]).0, 0);
+    // Flip a byte of the shared layer inside the tar.
+    let layer = "afc0e5e2341b477088f83a5b0e1336728697119bf0adf51f4f3d16cc9757b7a5";
+    let original = fs::read(example_layout().join("blobs/sha256").join(layer)).unwrap();
+    let mut archive = fs::read(&path).unwrap();
+    let at = archive
+        .windows(original.len())
+        .position(|window| window == original.as_slice())
+        .unwrap();
+    archive[at + 10] ^= 0x80;
+    fs::write(&path, archive).unwrap();
+
+    let (code, _, stderr) = copy(&[&example(), &tagged("two")]);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(
+        stderr.ends_with(": 1 blob written (replacing a corrupt copy), 4 already there\n"),
+        "{stderr}"
+    );
+    // Both tags read back whole.
+    let out = scratch.path().join("out");
+    for tag in ["one", "two"] {
+        let target = format!("oci:{}:{tag}", out.display());
+        let (code, stdout, stderr) = copy(&[&tagged(tag), &target]);
+        assert_eq!((code, stdout.trim()), (0, INDEX_DIGEST), "{stderr}");
+    }
 }

@@ -38,11 +38,7 @@ pub struct OciArchiveDestination {
 impl OciArchiveDestination {
     /// Prepares to write the archive at `path`, tagging the image `tag`.
     pub fn create(path: &Path, tag: Option<String>) -> Result<Self> {
-        let existing = match fs_err::symlink_metadata(path) {
-            Ok(_) => Some(existing_archive(path)?),
-            Err(error) if error.kind() == io::ErrorKind::NotFound => None,
-            Err(error) => return Err(error.into()),
-        };
+        let existing = existing_archive(path, "an OCI archive", &["oci-layout", "index.json"])?;
         let staging = staging_folder(path)?;
         if let Some(files) = existing {
             unpack_layout(&files, staging.path())?;
@@ -75,25 +71,37 @@ fn staging_folder(target: &Path) -> Result<tempfile::TempDir> {
         .map_err(|error| Error::Io(with_path(error, folder)))
 }
 
-/// The OCI archive at `path`, which exists; anything else is refused rather than replaced.
-fn existing_archive(path: &Path) -> Result<TarFiles> {
-    let refuse = |reason: &str| Error::NotAnArchiveToReplace {
+/// The archive at `path` when there is one, holding the `required` members of `kind`; a file
+/// that is anything else is refused rather than replaced.
+pub(crate) fn existing_archive(
+    path: &Path,
+    kind: &'static str,
+    required: &[&str],
+) -> Result<Option<TarFiles>> {
+    let refuse = |reason: String| Error::NotAnArchiveToReplace {
         path: path.to_path_buf(),
-        reason: reason.to_string(),
+        kind,
+        reason,
     };
-    if !fs_err::symlink_metadata(path)?.is_file() {
-        return Err(refuse("it is not a regular file"));
+    match fs_err::symlink_metadata(path) {
+        Ok(metadata) if !metadata.is_file() => {
+            return Err(refuse("it is not a regular file".into()));
+        }
+        Ok(_) => {}
+        Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error.into()),
     }
     let files = match TarFiles::scan(path) {
         Ok(files) => files,
-        Err(Error::NotATar { .. }) => return Err(refuse("it is not a tar file")),
-        Err(Error::MalformedArchive { reason, .. }) => return Err(refuse(&reason)),
+        Err(Error::NotATar { .. }) => return Err(refuse("it is not a tar file".into())),
+        Err(Error::MalformedArchive { reason, .. }) => return Err(refuse(reason)),
         Err(other) => return Err(other),
     };
-    if !files.contains("oci-layout") || !files.contains("index.json") {
-        return Err(refuse("it has no `oci-layout` and `index.json`"));
+    if required.iter().any(|member| !files.contains(member)) {
+        let names: Vec<String> = required.iter().map(|m| format!("`{m}`")).collect();
+        return Err(refuse(format!("it has no {}", names.join(" and "))));
     }
-    Ok(files)
+    Ok(Some(files))
 }
 
 /// Copies the files of an archive into `folder`: the layout (`oci-layout`, `index.json`, the
@@ -135,6 +143,11 @@ impl ImageDestination for OciArchiveDestination {
 
     fn has_blob(&mut self, digest: &Digest) -> Result<bool> {
         self.layout.has_blob(digest)
+    }
+
+    /// Verified, as in a layout: a corrupt blob of the archive it replaces is written again.
+    fn blob_state(&mut self, descriptor: &Descriptor) -> Result<super::BlobState> {
+        self.layout.blob_state(descriptor)
     }
 
     fn put_blob(&mut self, descriptor: &Descriptor, content: &mut dyn Read) -> Result<()> {

@@ -13,7 +13,7 @@ use oci_spec::image::Descriptor;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::archive::{pack_folder, staging_layout};
+use super::archive::{existing_archive, pack_folder, staging_layout};
 use super::files::{Files, TarFiles};
 use super::layout::{IMAGE_NAME, LayoutDestination, LayoutSource, blob_path, write_atomic};
 use super::{ImageDestination, ImageSource};
@@ -319,7 +319,10 @@ pub struct DockerArchiveDestination {
 
 impl DockerArchiveDestination {
     /// Prepares to write the archive at `path`, naming the image `reference`.
+    /// An archive there already is replaced whole, as `docker save -o` replaces it; a file
+    /// that is not a docker archive is refused.
     pub fn create(path: &Path, reference: Option<ImageReference>) -> Result<Self> {
+        existing_archive(path, "a docker archive", &["manifest.json"])?;
         let tag = reference.as_ref().and_then(|r| r.tag()).map(str::to_string);
         let (staging, mut layout) = staging_layout(path, tag)?;
         if let Some(reference) = &reference {
