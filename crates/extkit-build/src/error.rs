@@ -327,8 +327,8 @@ impl BuildError {
                  `docker buildx build` or `buildah build`"
             )),
             BuildError::Download { .. } => Some(
-                "check the URL and the network; `--ca-cert` and `--insecure` apply to downloads \
-                 as to registries"
+                "check the URL and the network; `--ca-cert FILE` adds a certificate authority \
+                 for downloads too, and `--insecure` skips their certificate checks"
                     .into(),
             ),
             BuildError::SourceDateEpochTooLate { .. } => Some(

@@ -205,7 +205,7 @@ impl<'a> Evaluator<'a> {
         let mut cmd_set = false;
         // The base's ONBUILD triggers run first, as BuildKit runs them; errors name the FROM.
         for trigger in triggers {
-            let step = self.trigger_step(&place, &name, &trigger)?;
+            let step = self.trigger_step(&place, &format!("`{name}`"), &trigger)?;
             self.step(&place, stage, &step, &mut state, &mut cmd_set)?;
         }
         for step in &stage.steps {
@@ -260,7 +260,7 @@ impl<'a> Evaluator<'a> {
     fn trigger_step(&self, place: &Place, name: &str, trigger: &str) -> Result<Step, BuildError> {
         let invalid = |reason: String| {
             place.invalid(format!(
-                "the ONBUILD trigger `{trigger}` of `{name}` cannot run: {reason}"
+                "the ONBUILD trigger `{trigger}` of {name} cannot run: {reason}"
             ))
         };
         let first = trigger.split_whitespace().next().unwrap_or_default();
@@ -269,6 +269,10 @@ impl<'a> Evaluator<'a> {
             .any(|word| first.eq_ignore_ascii_case(word))
         {
             return Err(invalid(format!("{first} is not allowed as a trigger")));
+        }
+        if trigger.contains("<<") {
+            // A trigger is stored as one line, and a here-document's body is not on it.
+            return Err(invalid("here-documents cannot be ONBUILD triggers".into()));
         }
         let parsed = crate::dockerfile::parse(&format!("FROM scratch\n{trigger}\n"), &place.file)
             .map_err(|error| invalid(error.to_string()))?;
@@ -465,7 +469,11 @@ impl<'a> Evaluator<'a> {
                     state.config.add_volume(&word(text)?);
                 }
             }
-            Step::Onbuild(text) => state.config.add_trigger(text),
+            Step::Onbuild(text) => {
+                // Refused here, as BuildKit refuses it, rather than in every image built on it.
+                self.trigger_step(place, "this stage", text)?;
+                state.config.add_trigger(text);
+            }
             Step::Maintainer => {}
         }
         if matches!(step, Step::Arg(_) | Step::Env(_) | Step::Label(_))
@@ -561,6 +569,17 @@ impl<'a> Evaluator<'a> {
                     no_nul(place, &path)?;
                     let lower = path.to_ascii_lowercase();
                     let http = lower.starts_with("http://") || lower.starts_with("https://");
+                    // BuildKit clones such URLs (`….git`, `….git#REF`) rather than download them.
+                    let git = lower
+                        .split(['#', '?'])
+                        .next()
+                        .is_some_and(|u| u.ends_with(".git"));
+                    if http && git && is_add {
+                        // TODO(build): `ADD` of Git repositories.
+                        return Err(
+                            place.unsupported(format!("`ADD` of the Git repository `{path}`"))
+                        );
+                    }
                     if checksum.is_some() && !http {
                         return Err(checksum_refused());
                     }

@@ -1105,6 +1105,16 @@ fn a_dockerfile_on_standard_input_is_read_with_f_dash() {
         "error: the Dockerfile on standard input is not UTF-8: byte 21 starts an invalid \
          sequence\nhint: save the Dockerfile as UTF-8\n"
     );
+
+    let (code, _, stderr) = build(&vec![b'#'; (16 << 20) + 1]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (
+            2,
+            "error: the Dockerfile on standard input is larger than 16 MiB\n\
+             hint: check what is piped into `extkit build -f -`\n"
+        )
+    );
 }
 
 #[test]
@@ -1198,8 +1208,8 @@ fn add_downloads_a_url_checks_its_checksum_and_never_extracts_it() {
             format!("ADD {missing} /x"),
             format!(
                 "error: Dockerfile:2: cannot download `{missing}`: the server answered 404 Not \
-                 Found\nhint: check the URL and the network; `--ca-cert` and `--insecure` apply \
-                 to downloads as to registries\n"
+                 Found\nhint: check the URL and the network; `--ca-cert FILE` adds a certificate \
+                 authority for downloads too, and `--insecure` skips their certificate checks\n"
             ),
         ),
         (
@@ -1481,4 +1491,123 @@ fn an_unknown_target_lists_the_stage_names_only() {
             run_in(scratch.path(), &home, &["build", "ctx", "--target", target]);
         assert_eq!((code, stderr), (2, format!("{expected}{hint}")));
     }
+}
+
+#[test]
+fn triggers_that_could_never_run_are_refused_where_they_are_written() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let cases = [
+        (
+            "ONBUILD FROM scratch",
+            "the ONBUILD trigger `FROM scratch` of this stage cannot run: FROM is not allowed as a \
+             trigger",
+        ),
+        (
+            "ONBUILD MAINTAINER me",
+            "the ONBUILD trigger `MAINTAINER me` of this stage cannot run: MAINTAINER is not \
+             allowed as a trigger",
+        ),
+        (
+            "ONBUILD COPY <<EOF /h.txt\nhello\nEOF",
+            "the ONBUILD trigger `COPY <<EOF /h.txt` of this stage cannot run: here-documents \
+             cannot be ONBUILD triggers",
+        ),
+    ];
+    for (instruction, expected) in cases {
+        write_files(
+            &context,
+            &[(
+                "Dockerfile",
+                &format!("FROM scratch\n{instruction}\n"),
+                0o644,
+            )],
+        );
+        let (code, stdout, stderr) =
+            run_in(scratch.path(), &home, &["build", "ctx", "--no-validate"]);
+        assert_eq!(
+            (code, stdout.as_str(), stderr),
+            (2, "", format!("error: Dockerfile:2: {expected}\n")),
+            "{instruction}"
+        );
+    }
+}
+
+#[test]
+fn a_download_that_stalls_fails_and_git_urls_are_not_downloaded() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    // A server that takes the connection and never answers.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        let mut held = Vec::new();
+        for connection in listener.incoming() {
+            held.push(connection);
+        }
+    });
+    let url = format!("http://{address}/file");
+    write_files(
+        &context,
+        &[(
+            "Dockerfile",
+            &format!("FROM scratch\nADD {url} /f\n"),
+            0o644,
+        )],
+    );
+    let started = std::time::Instant::now();
+    let output = extkit()
+        .current_dir(scratch.path())
+        .env("EXTKIT_HOME", &home)
+        .env("EXTKIT_READ_TIMEOUT", "1")
+        .args(["build", "ctx", "--no-validate"])
+        .timeout(std::time::Duration::from_secs(20))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.starts_with(&format!("error: Dockerfile:2: cannot download `{url}`: ")),
+        "{stderr}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+
+    for source in [
+        "https://example.com/repo.git",
+        "https://example.com/repo.git#main",
+    ] {
+        write_files(
+            &context,
+            &[(
+                "Dockerfile",
+                &format!("FROM scratch\nADD {source} /src/\n"),
+                0o644,
+            )],
+        );
+        let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "ctx", "--no-validate"]);
+        assert_eq!(code, 2);
+        assert!(
+            stderr.starts_with(&format!(
+                "error: Dockerfile:2: `ADD` of the Git repository `{source}`"
+            )),
+            "{stderr}"
+        );
+    }
+
+    // Layouts name images by tag: a digest after the path is refused, not made a folder.
+    let digest = format!("sha256:{}", "0".repeat(64));
+    let target = format!("oci:{}@{digest}", scratch.path().join("out").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "--no-validate", "--output", &target],
+    );
+    assert_eq!(code, 2);
+    assert!(
+        stderr.contains("images in a layout or archive are named by tag, not digest"),
+        "{stderr}"
+    );
+    assert!(!scratch.path().join("out@sha256").exists());
 }

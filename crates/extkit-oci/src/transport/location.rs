@@ -112,6 +112,15 @@ impl FromStr for Location {
                 if path.is_empty() {
                     return Err(invalid("the path is empty"));
                 }
+                // `oci:DIR@sha256:…` would name a folder `DIR@sha256` and a tag of hex digits.
+                if ["@sha256", "@sha384", "@sha512"]
+                    .iter()
+                    .any(|suffix| path.ends_with(suffix))
+                {
+                    return Err(invalid(
+                        "images in a layout or archive are named by tag, not digest",
+                    ));
+                }
                 let tag = tag
                     .map(|tag| validate_tag(tag).map_err(invalid))
                     .transpose()?;

@@ -195,10 +195,23 @@ pub fn run(
     })
 }
 
+/// The largest Dockerfile read from standard input.
+const MAX_STDIN_DOCKERFILE: u64 = 16 << 20;
+
 /// The Dockerfile given on standard input.
 fn read_stdin() -> anyhow::Result<String> {
     let mut bytes = Vec::new();
-    std::io::stdin().read_to_end(&mut bytes)?;
+    std::io::stdin()
+        .take(MAX_STDIN_DOCKERFILE + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_STDIN_DOCKERFILE {
+        return Err(Refusal {
+            message: "the Dockerfile on standard input is larger than 16 MiB".into(),
+            hint: Some("check what is piped into `extkit build -f -`".into()),
+            is_answer: false,
+        }
+        .into());
+    }
     String::from_utf8(bytes).map_err(|error| {
         Refusal {
             message: format!(

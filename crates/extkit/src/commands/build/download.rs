@@ -11,10 +11,23 @@ const LIMIT: u64 = 1 << 30;
 
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
+/// How long a download may go without receiving a byte: `EXTKIT_READ_TIMEOUT` seconds (for
+/// tests), else 60.
+fn read_timeout() -> Duration {
+    let seconds = std::env::var("EXTKIT_READ_TIMEOUT")
+        .ok()
+        .and_then(|text| text.parse::<u64>().ok())
+        .filter(|seconds| *seconds > 0)
+        .unwrap_or(60);
+    Duration::from_secs(seconds)
+}
+
 /// Fetches the body at `url` (`http://` or `https://`).
 pub(super) fn fetch(url: &str, settings: &RegistrySettings) -> Result<Vec<u8>, BoxError> {
     let mut builder = reqwest::Client::builder()
         .connect_timeout(Duration::from_secs(30))
+        // A server that stops sending fails the build instead of holding it forever.
+        .read_timeout(read_timeout())
         .user_agent(concat!("extkit/", env!("CARGO_PKG_VERSION")));
     for path in &settings.ca_certs {
         let pem = fs_err::read(path)?;
