@@ -18,7 +18,8 @@ use crate::download::{Downloads, file_name};
 use crate::error::{BuildError, Place};
 use crate::expand::{ExpandError, MAX_VALUE_LEN, Quotes, Variables, expand_word, name_values};
 use crate::image::{self, BaseImage, ImageOpener};
-use crate::tree::{Node, Tree, clean};
+use crate::tree::{Node, NodeKind, Tree, clean};
+use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
 
 /// A layer of a stage: kept as stored from a base image, or made by an instruction.
 #[derive(Clone, Debug)]
@@ -252,7 +253,8 @@ impl<'a> Evaluator<'a> {
             .iter()
             .map(|layer| PendingLayer::Stored(Arc::new(layer.clone())))
             .collect();
-        let state = State::new(layers, Config::inherit(&image.config), Tree::new());
+        let known = base_folders(place, name, &image)?;
+        let state = State::new(layers, Config::inherit(&image.config), known);
         Ok((state, Config::triggers(&image.config)))
     }
 
@@ -772,6 +774,38 @@ fn owner(place: &Place, text: &str) -> Result<(u64, u64), BuildError> {
         // TODO(build): look user and group names up in the stage's /etc/passwd and /etc/group.
         _ => Err(place.unsupported(format!("`--chown={text}` with names (use numeric ids)"))),
     }
+}
+
+/// The folders and links of a base image, with their modes and owners: a `COPY` onto a
+/// folder of the base copies into it (and keeps its parents as they are), and a path
+/// through a link of the base is followed, as on the file system BuildKit copies onto.
+fn base_folders(place: &Place, name: &str, image: &BaseImage) -> Result<Tree, BuildError> {
+    let mut query = FileQuery::new();
+    query.add_tree("", Capture::Stat);
+    let mut files = FileTree::new();
+    for layer in &image.layers {
+        let changes =
+            scan_layer(&layer.bytes[..], &query, &layer.digest.to_string()).map_err(|error| {
+                place.invalid(format!("cannot read the base image `{name}`: {error}"))
+            })?;
+        files.apply(&changes);
+    }
+    let mut tree = Tree::new();
+    for (path, entry) in files.beneath("") {
+        let kind = match &entry.kind {
+            EntryKind::Directory => NodeKind::Directory,
+            EntryKind::Symlink(target) => NodeKind::Symlink(target.clone()),
+            _ => continue,
+        };
+        let node = Node {
+            kind,
+            mode: entry.mode,
+            uid: entry.uid,
+            gid: entry.gid,
+        };
+        tree.insert(path, node);
+    }
+    Ok(tree)
 }
 
 /// The owner a `USER` value gives the folders `WORKDIR` makes: `UID[:GID]` in numbers (group 0

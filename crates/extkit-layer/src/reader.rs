@@ -138,6 +138,10 @@ pub struct Entry {
     pub mode: u32,
     /// Size in bytes of a regular file.
     pub size: u64,
+    /// The owner's user id.
+    pub uid: u64,
+    /// The owner's group id.
+    pub gid: u64,
     /// Its content, when asked for and not over the limit.
     pub content: Option<Vec<u8>>,
 }
@@ -228,6 +232,8 @@ pub fn scan_layer(
                     kind: EntryKind::Directory,
                     mode: 0o755,
                     size: 0,
+                    uid: 0,
+                    gid: 0,
                     content: None,
                 });
             }
@@ -238,6 +244,7 @@ pub fn scan_layer(
         };
         let header = entry.header();
         let mode = header.mode().unwrap_or(0) & 0o7777;
+        let (uid, gid) = (header.uid().unwrap_or(0), header.gid().unwrap_or(0));
         let size = entry.size();
         let kind = match header.entry_type() {
             tar::EntryType::Regular | tar::EntryType::Continuous => EntryKind::File,
@@ -272,6 +279,8 @@ pub fn scan_layer(
                 kind,
                 mode,
                 size,
+                uid,
+                gid,
                 content,
             },
         );

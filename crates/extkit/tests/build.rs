@@ -1611,3 +1611,44 @@ fn a_download_that_stalls_fails_and_git_urls_are_not_downloaded() {
     );
     assert!(!scratch.path().join("out@sha256").exists());
 }
+
+#[test]
+fn copy_onto_a_folder_of_the_base_image_copies_into_it() {
+    let scratch = tempfile::tempdir().unwrap();
+    let home = scratch.path().join("home");
+    let context = scratch.path().join("ctx");
+    let base = format!("oci:{}:latest", common::example_layout().display());
+    write_files(
+        &context,
+        &[
+            (
+                "Dockerfile",
+                &format!("FROM {base}\nCOPY extra.js /ui\n"),
+                0o644,
+            ),
+            ("extra.js", "more\n", 0o644),
+        ],
+    );
+    let output = format!("oci:{}:1", scratch.path().join("out").display());
+    let (code, _, stderr) = run_in(
+        scratch.path(),
+        &home,
+        &["build", "ctx", "--no-validate", "--output", &output],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    for (architecture, image) in unpack(&output) {
+        assert_eq!(image.files["ui"], "dir 755", "{architecture}");
+        assert_eq!(
+            image.files["ui/extra.js"], "file 644 more\n",
+            "{architecture}"
+        );
+        assert_eq!(
+            image.files["ui/index.html"]
+                .split(' ')
+                .take(2)
+                .collect::<Vec<_>>(),
+            ["file", "644"],
+            "{architecture}: the base's UI is still there"
+        );
+    }
+}
