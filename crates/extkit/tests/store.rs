@@ -497,7 +497,8 @@ fn images_q_lists_what_rmi_takes_and_rmi_removes_untagged_images_by_digest() {
         stderr,
         format!("error: `{INDEX_DIGEST}` is the image named acme/hello:1.0; remove it by name\n")
     );
-    let (code, stdout, stderr) = run(&home, &["rmi", built]);
+    // By the short form `images` shows, as `docker rmi` takes short IDs.
+    let (code, stdout, stderr) = run(&home, &["rmi", &built[..19]]);
     assert_eq!(
         (code, stdout),
         (0, format!("deleted: {built} (untagged)\n")),
@@ -509,6 +510,21 @@ fn images_q_lists_what_rmi_takes_and_rmi_removes_untagged_images_by_digest() {
         stderr,
         format!("error: no untagged image with digest `{built}` in the local store\n")
     );
+
+    // Built again with a tag, the same image is listed once, under its tag.
+    let (code, _, stderr) = run(&home, &["build", context_text, "--no-validate"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, _, stderr) = run(
+        &home,
+        &["build", context_text, "--no-validate", "-t", "t:1"],
+    );
+    assert_eq!(code, 0, "{stderr}");
+    let (_, names, _) = run(&home, &["images", "-q"]);
+    assert_eq!(names, "acme/hello:1.0\nt:1\n");
+    // ...and a build without a tag adds no untagged copy beside it.
+    run(&home, &["build", context_text, "--no-validate"]);
+    assert_eq!(run(&home, &["images", "-q"]).1, "acme/hello:1.0\nt:1\n");
+    assert_eq!(run(&home, &["rmi", "t:1"]).0, 0);
 
     // What `images -q` prints, `rmi` takes.
     let (_, names, _) = run(&home, &["images", "-q"]);

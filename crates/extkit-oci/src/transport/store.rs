@@ -442,9 +442,24 @@ impl ImageDestination for StoreDestination {
         self.layout.put_manifest(manifest)
     }
 
+    /// Names the image; an untagged entry for the same content is dropped once a tag names
+    /// it, and none is added beside a tag that names it already, as Docker lists no dangling
+    /// copy of a tagged image.
     fn commit(self: Box<Self>, root: &RawManifest) -> Result<()> {
         let StoreDestination { store, layout, .. } = *self;
         let _index = store.lock_index()?;
-        Box::new(layout).commit(root)
+        Box::new(layout).commit(root)?;
+        let digest = root.digest.to_string();
+        edit_index(&store.root, |manifests| {
+            let tagged = manifests
+                .iter()
+                .any(|entry| ref_name(entry).is_some() && entry.digest().to_string() == digest);
+            if tagged {
+                manifests.retain(|entry| {
+                    ref_name(entry).is_some() || entry.digest().to_string() != digest
+                });
+            }
+            Ok(())
+        })
     }
 }

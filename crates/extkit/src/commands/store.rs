@@ -238,8 +238,8 @@ pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
     let mut code = ExitCode::SUCCESS;
     let mut untagged = Vec::new();
     for text in &args.images {
-        if let Ok(digest) = text.parse::<Digest>() {
-            match remove_untagged(&store, &digest, printer)? {
+        if let Some(prefix) = digest_prefix(text) {
+            match remove_untagged(&store, prefix, printer)? {
                 Some(removed) => untagged.push(removed),
                 None => code = ExitCode::from(1),
             }
@@ -272,14 +272,34 @@ pub fn rmi(args: &RmiArgs, printer: Printer) -> anyhow::Result<ExitCode> {
     Ok(code)
 }
 
-/// `rmi sha256:…`: removes the untagged images with that digest, as `docker rmi ID` does;
-/// says why when there is none. Gives the JSON entry of what went.
-fn remove_untagged(
-    store: &Store,
-    digest: &Digest,
-    printer: Printer,
-) -> anyhow::Result<Option<Value>> {
-    if store.remove_untagged(digest)? > 0 {
+/// `text` when it is a digest or the start of one (`sha256:` and some hex digits), as
+/// `extkit images` shows them.
+fn digest_prefix(text: &str) -> Option<&str> {
+    let hex = text.strip_prefix("sha256:")?;
+    let valid = (1..=64).contains(&hex.len())
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    valid.then_some(text)
+}
+
+/// `rmi sha256:…`: removes the untagged images whose digest is or starts with `prefix`, as
+/// `docker rmi ID` does; says why when there is none or more than one. Gives the JSON entry
+/// of what went.
+fn remove_untagged(store: &Store, prefix: &str, printer: Printer) -> anyhow::Result<Option<Value>> {
+    let images = store.list()?;
+    let digests = |tagged: bool| -> BTreeSet<String> {
+        images
+            .iter()
+            .filter(|image| image.reference.is_some() == tagged)
+            .map(|image| image.descriptor.digest().to_string())
+            .filter(|digest| digest.starts_with(prefix))
+            .collect()
+    };
+    let untagged = digests(false);
+    if untagged.len() == 1 {
+        let digest: Digest = untagged.first().expect("one digest").parse()?;
+        store.remove_untagged(&digest)?;
         if printer.format == OutputFormat::Table {
             printer.data(&format!("deleted: {digest} (untagged)\n"))?;
         }
@@ -287,17 +307,21 @@ fn remove_untagged(
             json!({ "image": Value::Null, "digest": digest.to_string() }),
         ));
     }
-    let names: Vec<String> = store
-        .list()?
+    let tagged = digests(true);
+    let names: Vec<String> = images
         .iter()
-        .filter(|image| image.descriptor.digest().to_string() == digest.as_str())
+        .filter(|image| tagged.contains(&image.descriptor.digest().to_string()))
         .filter_map(|image| image.reference.as_ref().map(ImageReference::familiar))
         .collect();
-    printer.error_line(&match names.as_slice() {
-        [] => format!("no untagged image with digest `{digest}` in the local store"),
-        names => format!(
-            "`{digest}` is the image named {}; remove it by name",
+    printer.error_line(&match (untagged.len(), names.as_slice()) {
+        (0, []) => format!("no untagged image with digest `{prefix}` in the local store"),
+        (0, names) => format!(
+            "`{prefix}` is the image named {}; remove it by name",
             names.join(", ")
+        ),
+        _ => format!(
+            "`{prefix}` starts the digests of several untagged images: {}; give more digits",
+            untagged.into_iter().collect::<Vec<_>>().join(", ")
         ),
     });
     Ok(None)
@@ -379,6 +403,22 @@ pub fn maintain(command: &StoreCommand, printer: Printer) -> anyhow::Result<Exit
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn digests_and_their_starts_are_told_from_names() {
+        let full = format!("sha256:{}", "ab".repeat(32));
+        for (text, expected) in [
+            ("sha256:faed2598f88e", true),
+            (full.as_str(), true),
+            ("sha256:", false),
+            ("sha256:FAED", false),
+            ("sha256:xyz", false),
+            ("acme/ext:1", false),
+        ] {
+            assert_eq!(digest_prefix(text).is_some(), expected, "{text}");
+        }
+        assert!(digest_prefix(&format!("{full}0")).is_none());
+    }
 
     #[test]
     fn familiar_names_drop_the_tag_and_the_digest() {
