@@ -54,6 +54,22 @@ pub enum BuildError {
         message: String,
     },
 
+    /// An `ONBUILD` trigger of the stage's base failed.
+    #[error("{file}:{line}: the ONBUILD trigger `{trigger}` of `{base}` failed")]
+    Trigger {
+        /// The Dockerfile's name for messages.
+        file: String,
+        /// The line of the `FROM` that brings the trigger.
+        line: usize,
+        /// The trigger, as stored.
+        trigger: String,
+        /// The base it comes from.
+        base: String,
+        /// Why it failed.
+        #[source]
+        source: Box<BuildError>,
+    },
+
     /// A URL `ADD` names could not be downloaded.
     #[error("{file}:{line}: cannot download `{url}`: {reason}")]
     Download {
@@ -312,6 +328,7 @@ impl BuildError {
     /// What the user can do about the error, when there is something to say.
     pub fn hint(&self) -> Option<String> {
         match self {
+            BuildError::Trigger { source, .. } => source.hint(),
             BuildError::NeedsEngine {
                 stage,
                 in_target: true,

@@ -207,7 +207,14 @@ impl<'a> Evaluator<'a> {
         // The base's ONBUILD triggers run first, as BuildKit runs them; errors name the FROM.
         for trigger in triggers {
             let step = self.trigger_step(&place, &format!("`{name}`"), &trigger)?;
-            self.step(&place, stage, &step, &mut state, &mut cmd_set)?;
+            self.step(&place, stage, &step, &mut state, &mut cmd_set)
+                .map_err(|error| BuildError::Trigger {
+                    file: place.file.clone(),
+                    line: place.line,
+                    trigger: trigger.clone(),
+                    base: name.clone(),
+                    source: Box::new(error),
+                })?;
         }
         for step in &stage.steps {
             let place = self.place(step.line);

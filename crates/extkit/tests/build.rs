@@ -1463,9 +1463,13 @@ fn the_onbuild_triggers_of_a_base_image_run_in_the_new_context() {
     let (code, _, stderr) = run_in(scratch.path(), &home, &["build", "app", "--no-validate"]);
     assert_eq!(code, 2);
     assert!(
-        stderr.starts_with("error: Dockerfile:1: RUN needs a container engine"),
+        stderr.starts_with(&format!(
+            "error: Dockerfile:1: the ONBUILD trigger `RUN make` of `{base}` failed\n\
+             caused by: Dockerfile:1: RUN needs a container engine"
+        )),
         "{stderr}"
     );
+    assert!(stderr.contains("\nhint: "), "{stderr}");
 }
 
 #[test]
