@@ -656,3 +656,38 @@ fn a_file_the_file_system_refuses_is_named_and_nothing_is_installed() {
         .collect();
     assert_eq!(left, [".locks"]);
 }
+
+#[test]
+fn install_and_update_print_json_when_asked() {
+    let scratch = tempfile::tempdir().unwrap();
+    let root = scratch.path().join("root");
+    let image = Extension::good().write(&scratch.path().join("layout"), "1.0.0");
+    let args = |command: &'static str| {
+        vec![
+            command.to_string(),
+            image.clone(),
+            "--host".into(),
+            "linux/arm64".into(),
+            "--root".into(),
+            root.display().to_string(),
+            "--format".into(),
+            "json".into(),
+        ]
+    };
+    let run_json = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        let (code, stdout, stderr) = run(&refs);
+        assert_eq!(code, 0, "{stderr}");
+        serde_json::from_str::<serde_json::Value>(&stdout).unwrap()
+    };
+    let installed = run_json(args("install"));
+    assert_eq!(installed["name"], "layout");
+    assert_eq!(installed["path"], root.join("layout").display().to_string());
+    assert_eq!(installed["platform"], "linux/arm64");
+    assert_eq!(installed["host"], "linux/arm64");
+    assert_eq!(installed["changed"], true);
+    assert_eq!(installed["changes"], json!([]));
+    let updated = run_json(args("update"));
+    assert_eq!(updated["digest"], installed["digest"]);
+    assert_eq!(updated["changed"], false);
+}

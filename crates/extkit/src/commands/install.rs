@@ -104,6 +104,17 @@ pub fn install(
             "`{name}` is already up to date: {} ({} image, host binaries for {})",
             plan.digest, previous.record.platform, host.os
         ));
+        if printer.format == OutputFormat::Json {
+            printer.json(&json!({
+                "name": name,
+                "path": previous.path,
+                "digest": plan.digest.to_string(),
+                "platform": previous.record.platform,
+                "host": plan.host.to_string(),
+                "changed": false,
+                "changes": [],
+            }))?;
+        }
         return Ok(ExitCode::SUCCESS);
     }
     let overridden = check_rules(source.as_ref(), &plan, printer, args.force)?;
@@ -131,12 +142,28 @@ pub fn install(
         host.os,
         installed.path.display()
     ));
-    if let (Some(previous), Some(old)) = (previous, previous_binaries) {
-        for line in changes(&previous, &old, &installed)? {
-            printer.data(&format!("{line}\n"))?;
+    let changed = match (previous, previous_binaries) {
+        (Some(previous), Some(old)) => Some(changes(&previous, &old, &installed)?),
+        _ => None,
+    };
+    match (printer.format, &changed) {
+        (OutputFormat::Json, _) => printer.json(&json!({
+            "name": name,
+            "path": installed.path,
+            "digest": plan.digest.to_string(),
+            "platform": plan.platform.to_string(),
+            "host": plan.host.to_string(),
+            "changed": true,
+            "changes": changed.unwrap_or_default(),
+        }))?,
+        (OutputFormat::Table, Some(lines)) => {
+            for line in lines {
+                printer.data(&format!("{line}\n"))?;
+            }
         }
-    } else {
-        printer.data(&format!("{}\n", installed.path.display()))?;
+        (OutputFormat::Table, None) => {
+            printer.data(&format!("{}\n", installed.path.display()))?;
+        }
     }
     Ok(ExitCode::SUCCESS)
 }
