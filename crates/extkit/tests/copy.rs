@@ -492,3 +492,15 @@ fn a_corrupt_blob_of_an_oci_archive_is_written_again_not_trusted() {
         assert_eq!((code, stdout.trim()), (0, INDEX_DIGEST), "{stderr}");
     }
 }
+
+#[test]
+fn a_destination_that_looks_like_a_file_is_not_pushed_to_docker_hub() {
+    let (code, stdout, stderr) = copy(&[&example(), "ext.tar"]);
+    assert_eq!((code, stdout.as_str()), (2, ""));
+    assert_eq!(
+        stderr,
+        "error: `ext.tar` looks like a file name, not an image to push\n\
+         hint: write `oci-archive:ext.tar` for an OCI archive or `docker-archive:ext.tar` for \
+         `docker load`; `docker://ext.tar` if it really is a registry name\n"
+    );
+}

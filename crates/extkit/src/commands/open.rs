@@ -150,6 +150,22 @@ pub fn open_output(
     source: Option<&Location>,
 ) -> anyhow::Result<(Location, Box<dyn ImageDestination>)> {
     let location: Location = text.parse()?;
+    // `x.tar` is a valid image name, but as a destination it is surely a file.
+    if let Location::Named(_) = &location
+        && [".tar", ".tgz", ".tar.gz"]
+            .iter()
+            .any(|end| text.ends_with(end))
+    {
+        return Err(Refusal {
+            message: format!("`{text}` looks like a file name, not an image to push"),
+            hint: Some(format!(
+                "write `oci-archive:{text}` for an OCI archive or `docker-archive:{text}` for \
+                 `docker load`; `docker://{text}` if it really is a registry name"
+            )),
+            is_answer: false,
+        }
+        .into());
+    }
     let destination = match &location {
         Location::Registry(reference) | Location::Named(reference) => {
             open_registry_destination(reference, settings, source)
