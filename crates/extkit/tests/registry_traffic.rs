@@ -169,3 +169,43 @@ fn a_blob_of_several_chunks_goes_in_one_request_by_default() {
     // The layer and the config, each in one streamed PUT.
     assert_eq!(proxy.count("PUT upload"), 2);
 }
+
+#[test]
+fn a_refused_mount_falls_back_to_an_upload() {
+    let Some(registry) = Registry::start(Mode::Plain) else {
+        return;
+    };
+    let proxy = CountingProxy::start_refusing_mounts(&registry.address);
+    copy(&example(), &proxy.url("ext:1"));
+    proxy.reset();
+    let output = extkit()
+        .args(["copy", &proxy.url("ext:1"), &proxy.url("other/ext:2")])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.ends_with(": 5 blobs written, 0 already there\n"),
+        "{stderr}"
+    );
+    let mounts: Vec<_> = proxy
+        .requests()
+        .into_iter()
+        .filter(|r| r.shape() == "POST mount")
+        .collect();
+    assert_eq!(mounts.len(), EXAMPLE_BLOBS);
+    assert!(mounts.iter().all(|r| r.status == 202), "{mounts:#?}");
+    // Each blob is then read from the source and uploaded, once.
+    assert_eq!(proxy.count("GET blob"), EXAMPLE_BLOBS);
+    assert_eq!(proxy.count("POST upload"), EXAMPLE_BLOBS);
+    assert_eq!(proxy.count("PUT upload"), EXAMPLE_BLOBS);
+    let digest = extkit()
+        .args(["inspect", &proxy.url("other/ext:2"), "--format", "json"])
+        .output()
+        .unwrap();
+    let digest: serde_json::Value = serde_json::from_slice(&digest.stdout).unwrap();
+    assert_eq!(
+        digest["digest"],
+        "sha256:4864955e443ebf91b4df501d119ce41992e0840bba4893e1592b48066c770612"
+    );
+}

@@ -233,6 +233,17 @@ impl CountingProxy {
     /// Forwards connections to `upstream`, holding back the answer to every `GET blob` for
     /// `delay`, so that downloads made at the same time are seen overlapping.
     pub fn start_slow(upstream: &str, delay: Duration) -> CountingProxy {
+        CountingProxy::start_with(upstream, delay, false)
+    }
+
+    /// Forwards connections to `upstream`, which is made to refuse every cross-repository
+    /// mount: the proxy drops a mount's `mount` and `from` parameters, so the registry answers
+    /// as a registry that cannot mount does, with 202 and an upload session.
+    pub fn start_refusing_mounts(upstream: &str) -> CountingProxy {
+        CountingProxy::start_with(upstream, Duration::ZERO, true)
+    }
+
+    fn start_with(upstream: &str, delay: Duration, refuse_mounts: bool) -> CountingProxy {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let address = listener.local_addr().unwrap().to_string();
         let requests = Arc::new(Mutex::new(Vec::new()));
@@ -241,6 +252,7 @@ impl CountingProxy {
             requests: requests.clone(),
             in_flight: in_flight.clone(),
             delay,
+            refuse_mounts,
         };
         let upstream = upstream.to_string();
         thread::spawn(move || {
@@ -295,6 +307,7 @@ struct Recorder {
     requests: Arc<Mutex<Vec<Request>>>,
     in_flight: Arc<Mutex<InFlight>>,
     delay: Duration,
+    refuse_mounts: bool,
 }
 
 /// Copies requests from `client` to the registry and responses back, one at a time.
@@ -333,7 +346,17 @@ fn forward(client: TcpStream, upstream: &str, recorder: &Recorder) {
         }
         let _ = to_client.shutdown(Shutdown::Both);
     });
-    while let Some(head) = copy_message(&mut from_client, &mut to_server, true) {
+    let refuse_mounts = recorder.refuse_mounts;
+    let rewrite = move |first: &str| -> String {
+        match first.split_once("?mount=") {
+            Some((start, rest)) if refuse_mounts => {
+                let version = rest.rsplit(' ').next().unwrap_or("HTTP/1.1");
+                format!("{start} {version}")
+            }
+            _ => first.to_string(),
+        }
+    };
+    while let Some(head) = copy_request(&mut from_client, &mut to_server, &rewrite) {
         let mut words = head.split_whitespace();
         let method = words.next().unwrap_or_default().to_string();
         let target = words.next().unwrap_or_default().to_string();
@@ -377,12 +400,31 @@ fn forward(client: TcpStream, upstream: &str, recorder: &Recorder) {
     let _ = responses.join();
 }
 
+/// Copies one HTTP/1.1 request, its first line passed through `rewrite`, and gives the first
+/// line as the client sent it.
+fn copy_request(
+    from: &mut BufReader<TcpStream>,
+    to: &mut TcpStream,
+    rewrite: &dyn Fn(&str) -> String,
+) -> Option<String> {
+    copy_message_with(from, to, true, rewrite)
+}
+
 /// Copies one HTTP/1.1 message (head, then a body by `Content-Length` or chunked encoding
 /// when `with_body`) and gives its first line; `None` at the end of the connection.
 fn copy_message(
     from: &mut BufReader<TcpStream>,
     to: &mut TcpStream,
     with_body: bool,
+) -> Option<String> {
+    copy_message_with(from, to, with_body, &|first: &str| first.to_string())
+}
+
+fn copy_message_with(
+    from: &mut BufReader<TcpStream>,
+    to: &mut TcpStream,
+    with_body: bool,
+    rewrite: &dyn Fn(&str) -> String,
 ) -> Option<String> {
     let mut head = Vec::new();
     loop {
@@ -395,7 +437,13 @@ fn copy_message(
             break;
         }
     }
-    to.write_all(&head).ok()?;
+    let end_of_first = head
+        .iter()
+        .position(|&b| b == b'\r' || b == b'\n')
+        .unwrap_or(0);
+    let first_sent = rewrite(&String::from_utf8_lossy(&head[..end_of_first]));
+    to.write_all(first_sent.as_bytes()).ok()?;
+    to.write_all(&head[end_of_first..]).ok()?;
     let text = String::from_utf8_lossy(&head).to_string();
     let first = text.lines().next().unwrap_or_default().to_string();
     let header = |name: &str| {
