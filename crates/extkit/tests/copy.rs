@@ -504,3 +504,45 @@ fn a_destination_that_looks_like_a_file_is_not_pushed_to_docker_hub() {
          `docker load`; `docker://ext.tar` if it really is a registry name\n"
     );
 }
+
+#[test]
+fn a_docker_archive_keeps_its_other_images_and_a_name_moves_to_the_new_one() {
+    let scratch = tempfile::tempdir().unwrap();
+    let path = scratch.path().join("saved.tar");
+    let named = |name: &str| format!("docker-archive:{}:{name}", path.display());
+    let (code, amd64, stderr) =
+        copy(&[&example(), &named("acme/a:1"), "--platform", "linux/amd64"]);
+    assert_eq!(code, 0, "{stderr}");
+    let (code, arm64, stderr) =
+        copy(&[&example(), &named("acme/b:1"), "--platform", "linux/arm64"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(arm64.trim(), ARM64_DIGEST);
+    assert_eq!(root_digest(&named("acme/a:1")), amd64.trim());
+    assert_eq!(root_digest(&named("acme/b:1")), ARM64_DIGEST);
+
+    // `acme/a:1` now names the arm64 image; the amd64 one stays, nameless.
+    let (code, _, stderr) = copy(&[&example(), &named("acme/a:1"), "--platform", "linux/arm64"]);
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(root_digest(&named("acme/a:1")), ARM64_DIGEST);
+    assert_eq!(root_digest(&named("acme/b:1")), ARM64_DIGEST);
+    let listing = std::process::Command::new("tar")
+        .arg("-xOf")
+        .arg(&path)
+        .arg("manifest.json")
+        .output()
+        .unwrap();
+    let manifest: serde_json::Value = serde_json::from_slice(&listing.stdout).unwrap();
+    let tags: Vec<&serde_json::Value> = manifest
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|entry| &entry["RepoTags"])
+        .collect();
+    assert_eq!(
+        tags,
+        [
+            &serde_json::Value::Null,
+            &serde_json::json!(["acme/a:1", "acme/b:1"])
+        ]
+    );
+}

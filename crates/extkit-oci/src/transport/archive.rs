@@ -52,18 +52,8 @@ impl OciArchiveDestination {
     }
 }
 
-/// A temporary layout folder beside `target`, removed when dropped.
-pub(crate) fn staging_layout(
-    target: &Path,
-    tag: Option<String>,
-) -> Result<(tempfile::TempDir, LayoutDestination)> {
-    let staging = staging_folder(target)?;
-    let layout = LayoutDestination::create(staging.path(), tag)?;
-    Ok((staging, layout))
-}
-
 /// An empty temporary folder beside `target`, removed when dropped.
-fn staging_folder(target: &Path) -> Result<tempfile::TempDir> {
+pub(crate) fn staging_folder(target: &Path) -> Result<tempfile::TempDir> {
     let folder = parent_folder(target);
     tempfile::Builder::new()
         .prefix(".extkit-staging-")
@@ -107,7 +97,7 @@ pub(crate) fn existing_archive(
 /// Copies the files of an archive into `folder`: the layout (`oci-layout`, `index.json`, the
 /// blobs) and whatever else it holds, such as the `manifest.json` of `docker save`. A member
 /// whose path would leave the folder is not written.
-fn unpack_layout(files: &TarFiles, folder: &Path) -> Result<()> {
+pub(crate) fn unpack_layout(files: &TarFiles, folder: &Path) -> Result<()> {
     for path in files.paths() {
         let inside = !path.is_empty()
             && !path.starts_with('/')

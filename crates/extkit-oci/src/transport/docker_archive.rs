@@ -13,7 +13,7 @@ use oci_spec::image::Descriptor;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use super::archive::{existing_archive, pack_folder, staging_layout};
+use super::archive::{existing_archive, pack_folder, staging_folder, unpack_layout};
 use super::files::{Files, TarFiles};
 use super::layout::{IMAGE_NAME, LayoutDestination, LayoutSource, blob_path, write_atomic};
 use super::{ImageDestination, ImageSource};
@@ -154,10 +154,10 @@ fn layout_image(
         if let Ok(Image::Manifest { manifest, .. }) = raw.parse("manifest")
             && manifest.config().digest().as_ref() == config_digest.as_str()
         {
-            let wanted = entry.digest().clone();
-            let source = LayoutSource::from_files(Box::new(files), name.to_string(), |d| {
-                *d.digest() == wanted
-            })?;
+            // This entry, not every entry of its digest: two names may share one image.
+            let wanted = entry.clone();
+            let source =
+                LayoutSource::from_files(Box::new(files), name.to_string(), |d| *d == wanted)?;
             return Ok(Some(source));
         }
     }
@@ -308,6 +308,52 @@ impl ImageSource for DockerArchiveSource {
     }
 }
 
+/// The `manifest.json` of an archive that held `kept` and now gets `ours`: an entry for the
+/// same image gives its names to ours and goes; the others lose the names ours takes (and
+/// keep every other field as they were); ours comes last.
+fn merge_saved(kept: Vec<serde_json::Value>, ours: &mut SavedImage) -> Vec<serde_json::Value> {
+    let mut tags = ours.repo_tags.take().unwrap_or_default();
+    let mut others = Vec::new();
+    for mut entry in kept {
+        let old_tags: Vec<String> = entry["RepoTags"]
+            .as_array()
+            .map(|list| {
+                list.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let same = entry["Config"] == serde_json::json!(ours.config)
+            && entry["Layers"] == serde_json::json!(ours.layers);
+        if same {
+            for tag in old_tags {
+                if !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            continue;
+        }
+        others.push((entry.take(), old_tags));
+    }
+    let mut saved: Vec<serde_json::Value> = others
+        .into_iter()
+        .map(|(mut entry, old_tags)| {
+            let remaining: Vec<String> = old_tags
+                .into_iter()
+                .filter(|tag| !tags.contains(tag))
+                .collect();
+            entry["RepoTags"] = match remaining.is_empty() {
+                true => serde_json::Value::Null,
+                false => serde_json::json!(remaining),
+            };
+            entry
+        })
+        .collect();
+    ours.repo_tags = (!tags.is_empty()).then_some(tags);
+    saved.push(serde_json::to_value(&*ours).expect("an image entry serialises"));
+    saved
+}
+
 /// Writes one single-platform image as a docker-archive, in the layout-plus-`manifest.json`
 /// form Docker 25 and later write, which `docker load`, skopeo and extkit read.
 pub struct DockerArchiveDestination {
@@ -315,16 +361,34 @@ pub struct DockerArchiveDestination {
     reference: Option<ImageReference>,
     staging: tempfile::TempDir,
     layout: LayoutDestination,
+    /// The `manifest.json` entries of the archive this write replaces, kept as they were.
+    kept: Vec<serde_json::Value>,
 }
 
 impl DockerArchiveDestination {
     /// Prepares to write the archive at `path`, naming the image `reference`.
-    /// An archive there already is replaced whole, as `docker save -o` replaces it; a file
-    /// that is not a docker archive is refused.
+    ///
+    /// An archive there already keeps its other images: it is unpacked first, and the new
+    /// image takes its name from any other that had it. A file that is not a docker archive
+    /// is refused.
     pub fn create(path: &Path, reference: Option<ImageReference>) -> Result<Self> {
-        existing_archive(path, "a docker archive", &["manifest.json"])?;
+        let existing = existing_archive(path, "a docker archive", &["manifest.json"])?;
+        let staging = staging_folder(path)?;
+        let mut kept = Vec::new();
+        if let Some(files) = existing {
+            unpack_layout(&files, staging.path())?;
+            let bytes = fs_err::read(staging.path().join("manifest.json"))?;
+            kept =
+                serde_json::from_slice(&bytes).map_err(|error| Error::NotAnArchiveToReplace {
+                    path: path.to_path_buf(),
+                    kind: "a docker archive",
+                    reason: format!("its manifest.json is not a list of images: {error}"),
+                })?;
+        }
         let tag = reference.as_ref().and_then(|r| r.tag()).map(str::to_string);
-        let (staging, mut layout) = staging_layout(path, tag)?;
+        // The staging folder is ours: an archive of an older `docker save`, with no layout in
+        // it, gets one beside its own files.
+        let mut layout = LayoutDestination::owned(staging.path(), tag);
         if let Some(reference) = &reference {
             layout.annotate(IMAGE_NAME, &reference.to_string());
         }
@@ -333,6 +397,7 @@ impl DockerArchiveDestination {
             reference,
             staging,
             layout,
+            kept,
         })
     }
 }
@@ -377,11 +442,12 @@ impl ImageDestination for DockerArchiveDestination {
             reference,
             staging,
             layout,
+            kept,
         } = *self;
         let path_of = |digest: &oci_spec::image::Digest| -> Result<String> {
             Ok(blob_path(&Digest::try_from(digest)?))
         };
-        let saved = [SavedImage {
+        let mut ours = SavedImage {
             config: path_of(manifest.config().digest())?,
             repo_tags: Some(reference.iter().map(|r| r.familiar()).collect()),
             layers: manifest
@@ -389,7 +455,8 @@ impl ImageDestination for DockerArchiveDestination {
                 .iter()
                 .map(|layer| path_of(layer.digest()))
                 .collect::<Result<_>>()?,
-        }];
+        };
+        let saved = merge_saved(kept, &mut ours);
         let bytes = serde_json::to_vec(&saved).expect("manifest.json serialises");
         Box::new(layout).commit(root)?;
         write_atomic(&staging.path().join("manifest.json"), &bytes)?;

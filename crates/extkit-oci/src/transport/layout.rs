@@ -395,11 +395,21 @@ impl ImageDestination for LayoutDestination {
         self.put_manifest(root)?;
         let entry = self.root_entry(root);
         let tag = self.tag.clone();
+        let full_name = self.extra_annotations.get(IMAGE_NAME).cloned();
+        let full_name_of = |entry: &Descriptor| {
+            entry
+                .annotations()
+                .as_ref()
+                .and_then(|annotations| annotations.get(IMAGE_NAME).cloned())
+        };
         edit_index(&self.root, |manifests| {
-            // A tag names one image; an untagged image replaces only its own untagged copy.
-            manifests.retain(|old| match &tag {
-                Some(tag) => ref_name(old) != Some(tag.as_str()),
-                None => ref_name(old).is_some() || old.digest() != entry.digest(),
+            // A tag names one image; an untagged image replaces only its own untagged copy. In
+            // a docker archive, where `acme/a:1` and `acme/b:1` share the tag `1`, the full
+            // name decides.
+            manifests.retain(|old| match (&full_name, &tag) {
+                (Some(name), _) => full_name_of(old).as_ref() != Some(name),
+                (None, Some(tag)) => ref_name(old) != Some(tag.as_str()),
+                (None, None) => ref_name(old).is_some() || old.digest() != entry.digest(),
             });
             manifests.push(entry);
             Ok(())
