@@ -280,6 +280,12 @@ fn a_file_that_is_not_an_oci_archive_is_not_replaced() {
         )
     );
     assert_eq!(fs::read_to_string(&notes).unwrap(), "keep me\n");
+    // An empty file, with nothing to lose, is written over.
+    let empty = scratch.path().join("empty.tar");
+    fs::write(&empty, "").unwrap();
+    let (code, _, stderr) = copy(&[&example(), &format!("oci-archive:{}", empty.display())]);
+    assert_eq!(code, 0, "{stderr}");
+    fs::remove_file(&empty).unwrap();
     // Nor as a docker archive.
     let docker = format!("docker-archive:{}:acme/ext:1", notes.display());
     let (code, _, stderr) = copy(&[&example(), &docker, "--platform", "linux/amd64"]);

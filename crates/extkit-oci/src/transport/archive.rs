@@ -77,6 +77,8 @@ pub(crate) fn existing_archive(
         Ok(metadata) if !metadata.is_file() => {
             return Err(refuse("it is not a regular file".into()));
         }
+        // An empty file (from `mktemp`, say) holds nothing to lose.
+        Ok(metadata) if metadata.len() == 0 => return Ok(None),
         Ok(_) => {}
         Err(error) if error.kind() == io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(error.into()),
