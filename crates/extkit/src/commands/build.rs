@@ -55,7 +55,7 @@ pub fn run(
     // credentials stop the command before the build rather than after it.
     let output = match &args.output {
         Some(text) => {
-            refuse_other_digest(&text.parse()?, text, None)?;
+            refuse_other_digest(&text.parse()?, text, || Ok(None))?;
             let (location, destination) = open_output(text, settings, None)?;
             if destination.holds_one_platform() && options.platforms.len() > 1 {
                 return Err(Refusal {

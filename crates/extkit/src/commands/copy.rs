@@ -18,15 +18,11 @@ pub fn run(
     let platforms = parse_platforms(&args.platform)?;
     let (source_location, source) = open_image(&args.source, settings)?;
     // Without --platform the root is written as it is, digest and all.
-    let written = match platforms.is_empty() {
-        true => Some(source.root()?.digest),
-        false => None,
+    let written = || match platforms.is_empty() {
+        true => Ok(Some(source.root()?.digest)),
+        false => Ok(None),
     };
-    refuse_other_digest(
-        &args.destination.parse()?,
-        &args.destination,
-        written.as_ref(),
-    )?;
+    refuse_other_digest(&args.destination.parse()?, &args.destination, written)?;
     let (_, destination) = open_output(&args.destination, settings, Some(&source_location))?;
     transfer(source.as_ref(), destination, &platforms, "copied", printer)
 }

@@ -179,11 +179,12 @@ pub fn open_output(
 /// Refuses a destination `text` whose reference names a digest other than the one that will
 /// be `written` (`None` when it is not known before the write, as for a build or a copy of
 /// chosen platforms): a registry would store the image under its own digest, and the name
-/// asked for would not exist.
+/// asked for would not exist. `written` is asked only when a digest is named, since finding
+/// it may cost a request.
 pub(super) fn refuse_other_digest(
     location: &Location,
     text: &str,
-    written: Option<&Digest>,
+    written: impl FnOnce() -> anyhow::Result<Option<Digest>>,
 ) -> anyhow::Result<()> {
     let (Location::Registry(reference) | Location::Named(reference) | Location::Store(reference)) =
         location
@@ -193,8 +194,8 @@ pub(super) fn refuse_other_digest(
     let Some(named) = reference.digest() else {
         return Ok(());
     };
-    let message = match written {
-        Some(written) if written == named => return Ok(()),
+    let message = match written()? {
+        Some(written) if written == *named => return Ok(()),
         Some(written) => {
             format!("`{text}` names the digest `{named}`, but the image is `{written}`")
         }

@@ -5,8 +5,8 @@
 use std::process::ExitCode;
 
 use anyhow::Context;
-use extkit_oci::ImageReference;
-use extkit_oci::transport::{ImageSource as _, Location, Store};
+use extkit_oci::transport::{Location, Store};
+use extkit_oci::{Digest, ImageReference};
 
 use super::copy::{parse_platforms, transfer};
 use super::open::{open_source, refuse_other_digest};
@@ -52,12 +52,9 @@ pub fn push(
             format!("docker://{reference}")
         }
     };
-    let written = source.root()?.digest;
-    refuse_other_digest(
-        &destination_text.parse()?,
-        &destination_text,
-        Some(&written),
-    )?;
+    // The store's index names the root by its digest.
+    let written = || Ok(Some(Digest::try_from(image.descriptor.digest())?));
+    refuse_other_digest(&destination_text.parse()?, &destination_text, written)?;
     let (_, destination) = open_output(&destination_text, settings, None)?;
     transfer(&source, destination, &[], "pushed", printer)
 }
