@@ -181,6 +181,9 @@ pub struct LayoutDestination {
     root: PathBuf,
     tag: Option<String>,
     extra_annotations: HashMap<String, String>,
+    /// Whether a tagged image drops the untagged entries of its digest (see
+    /// [`LayoutDestination::drop_untagged_twins`]).
+    drop_untagged_twins: bool,
     /// What to remove if the write fails before its commit: only what this writer creates.
     undo: Undo,
 }
@@ -238,8 +241,15 @@ impl LayoutDestination {
             root: path.to_path_buf(),
             tag,
             extra_annotations: HashMap::new(),
+            drop_untagged_twins: false,
             undo: Undo::Nothing,
         }
+    }
+
+    /// Makes the commit list no untagged entry for a digest that a tag names, as Docker lists
+    /// no dangling copy of a tagged image: the local store's rule.
+    pub(crate) fn drop_untagged_twins(&mut self) {
+        self.drop_untagged_twins = true;
     }
 
     /// Adds an annotation to the image's entry in `index.json` (beside the tag).
@@ -396,6 +406,7 @@ impl ImageDestination for LayoutDestination {
         let entry = self.root_entry(root);
         let tag = self.tag.clone();
         let full_name = self.extra_annotations.get(IMAGE_NAME).cloned();
+        let drop_untagged_twins = self.drop_untagged_twins;
         let full_name_of = |entry: &Descriptor| {
             entry
                 .annotations()
@@ -411,7 +422,12 @@ impl ImageDestination for LayoutDestination {
                 (None, Some(tag)) => ref_name(old) != Some(tag.as_str()),
                 (None, None) => ref_name(old).is_some() || old.digest() != entry.digest(),
             });
+            let digest = entry.digest().clone();
             manifests.push(entry);
+            let tagged = |old: &Descriptor| ref_name(old).is_some() && *old.digest() == digest;
+            if drop_untagged_twins && manifests.iter().any(tagged) {
+                manifests.retain(|old| ref_name(old).is_some() || *old.digest() != digest);
+            }
             Ok(())
         })?;
         self.undo = Undo::Nothing;

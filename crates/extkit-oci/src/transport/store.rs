@@ -161,7 +161,8 @@ impl Store {
         let name = reference.map(|r| r.to_string());
         // Two writers may create a new store at once, so the emptiness check of a user's
         // layout folder does not apply here.
-        let layout = LayoutDestination::owned(&self.root, name.clone());
+        let mut layout = LayoutDestination::owned(&self.root, name.clone());
+        layout.drop_untagged_twins();
         layout.ensure_layout()?;
         let shared = lock_file(&self.root.join("store.lock"))?;
         shared
@@ -443,23 +444,11 @@ impl ImageDestination for StoreDestination {
     }
 
     /// Names the image; an untagged entry for the same content is dropped once a tag names
-    /// it, and none is added beside a tag that names it already, as Docker lists no dangling
-    /// copy of a tagged image.
+    /// it, and none is added beside a tag that names it already (the layout's
+    /// `drop_untagged_twins`).
     fn commit(self: Box<Self>, root: &RawManifest) -> Result<()> {
         let StoreDestination { store, layout, .. } = *self;
         let _index = store.lock_index()?;
-        Box::new(layout).commit(root)?;
-        let digest = root.digest.to_string();
-        edit_index(&store.root, |manifests| {
-            let tagged = manifests
-                .iter()
-                .any(|entry| ref_name(entry).is_some() && entry.digest().to_string() == digest);
-            if tagged {
-                manifests.retain(|entry| {
-                    ref_name(entry).is_some() || entry.digest().to_string() != digest
-                });
-            }
-            Ok(())
-        })
+        Box::new(layout).commit(root)
     }
 }
