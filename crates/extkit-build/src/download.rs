@@ -60,38 +60,15 @@ pub(crate) fn file_name(url: &str) -> Option<String> {
         .unwrap_or_default()
         .split_once('/')
         .map_or("", |(_, path)| path);
-    let decoded = percent_decode(path)?;
+    let decoded = percent_encoding::percent_decode_str(path)
+        .decode_utf8()
+        .ok()
+        .filter(|text| !text.contains('\0'))?;
     let name = decoded.rsplit('/').next().unwrap_or_default();
     match name {
         "" | "." | ".." => None,
         name => Some(name.to_string()),
     }
-}
-
-/// `%XX` escapes decoded; `None` when the result is not UTF-8 or holds a NUL.
-fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut index = 0;
-    while index < bytes.len() {
-        let escaped = (bytes[index] == b'%')
-            .then(|| bytes.get(index + 1..index + 3))
-            .flatten()
-            .and_then(|hex| u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok());
-        match escaped {
-            Some(byte) => {
-                out.push(byte);
-                index += 3;
-            }
-            None => {
-                out.push(bytes[index]);
-                index += 1;
-            }
-        }
-    }
-    String::from_utf8(out)
-        .ok()
-        .filter(|text| !text.contains('\0'))
 }
 
 #[cfg(test)]
