@@ -4,6 +4,11 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 
+use tracing::debug;
+
+use crate::copy::{CopyLayer, CopyOptions, Destination};
+use crate::error::{BuildError, Place};
+
 /// Fetches the body of an `http://` or `https://` URL.
 pub type UrlFetcher<'a> =
     dyn Fn(&str) -> Result<Vec<u8>, Box<dyn std::error::Error + Send + Sync>> + Sync + 'a;
@@ -23,6 +28,47 @@ impl<'a> Downloads<'a> {
             fetch,
             done: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// `ADD URL DEST`: the body, checked against `--checksum` when given, as the file `DEST`
+    /// or, when `DEST` ends in `/`, as the last part of the URL's path inside it; mode 0600
+    /// unless `--chmod` says otherwise, as BuildKit makes it. Never extracted.
+    pub fn add(
+        &self,
+        place: &Place,
+        url: &str,
+        checksum: Option<&extkit_oci::Digest>,
+        destination: &Destination<'_>,
+        options: &CopyOptions,
+        layer: &mut CopyLayer,
+    ) -> Result<(), BuildError> {
+        let name = if destination.is_folder() {
+            file_name(url).ok_or_else(|| {
+                place.invalid(format!(
+                    "the URL `{url}` has no file name to give the download; name the \
+                     destination file (no trailing `/`)"
+                ))
+            })?
+        } else {
+            String::new()
+        };
+        let body = self.get(url).map_err(|reason| BuildError::Download {
+            file: place.file.clone(),
+            line: place.line,
+            url: url.to_string(),
+            reason,
+        })?;
+        if let Some(expected) = checksum {
+            let actual = extkit_oci::sha256_digest(&body);
+            if actual != *expected {
+                return Err(place.invalid(format!(
+                    "`{url}` has the digest `{actual}`, not the `--checksum` `{expected}`"
+                )));
+            }
+        }
+        debug!(url, bytes = body.len(), "downloaded");
+        layer.add_bytes(&name, body, 0o600, destination, options);
+        Ok(())
     }
 
     /// The body at `url`, fetched by the first platform that asks; the others wait for it.
@@ -52,7 +98,7 @@ impl<'a> Downloads<'a> {
 
 /// The file name `ADD URL DIR/` gives the download: the last part of the URL's path, with
 /// `%XX` escapes decoded, as BuildKit names it. `None` when there is no usable name.
-pub(crate) fn file_name(url: &str) -> Option<String> {
+fn file_name(url: &str) -> Option<String> {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let path = after_scheme
         .split(['?', '#'])

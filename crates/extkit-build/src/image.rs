@@ -12,6 +12,7 @@ use tracing::debug;
 
 use crate::error::{BuildError, Place};
 use crate::tree::{Content, Node, NodeKind, Tree, clean};
+use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
 
 /// Opens an image by the name a Dockerfile gives it (`alpine:3.20`, `oci:DIR:TAG`…).
 pub type ImageOpener<'a> = dyn Fn(&str) -> Result<Box<dyn ImageSource>, Box<dyn std::error::Error + Send + Sync>>
@@ -25,6 +26,39 @@ pub(crate) struct BaseImage {
     pub layers: Vec<LayerBlob>,
     /// Its whole configuration document.
     pub config: Value,
+}
+
+impl BaseImage {
+    /// The folders and links of a base image, with their modes and owners: a `COPY` onto a
+    /// folder of the base copies into it (and keeps its parents as they are), and a path
+    /// through a link of the base is followed, as on the file system BuildKit copies onto.
+    pub fn folders(&self, place: &Place, name: &str) -> Result<Tree, BuildError> {
+        let mut query = FileQuery::new();
+        query.add_tree("", Capture::Stat);
+        let mut files = FileTree::new();
+        for layer in &self.layers {
+            let changes = scan_layer(&layer.bytes[..], &query, &layer.digest.to_string()).map_err(
+                |error| place.invalid(format!("cannot read the base image `{name}`: {error}")),
+            )?;
+            files.apply(&changes);
+        }
+        let mut tree = Tree::new();
+        for (path, entry) in files.beneath("") {
+            let kind = match &entry.kind {
+                EntryKind::Directory => NodeKind::Directory,
+                EntryKind::Symlink(target) => NodeKind::Symlink(target.clone()),
+                _ => continue,
+            };
+            let node = Node {
+                kind,
+                mode: entry.mode,
+                uid: entry.uid,
+                gid: entry.gid,
+            };
+            tree.insert(path, node);
+        }
+        Ok(tree)
+    }
 }
 
 type Failure = Box<dyn std::error::Error + Send + Sync>;

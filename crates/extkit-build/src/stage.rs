@@ -14,12 +14,11 @@ use crate::copy::{CopyLayer, CopyOptions, Destination};
 use crate::dockerfile::{
     CommandSpec, CopySpec, Dockerfile, HealthcheckSpec, SourceSpec, Stage, Step,
 };
-use crate::download::{Downloads, file_name};
+use crate::download::Downloads;
 use crate::error::{BuildError, Place};
 use crate::expand::{ExpandError, MAX_VALUE_LEN, Quotes, Variables, expand_word, name_values};
 use crate::image::{self, BaseImage, ImageOpener};
-use crate::tree::{Node, NodeKind, Tree, clean};
-use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
+use crate::tree::{Node, Tree, clean};
 
 /// A layer of a stage: kept as stored from a base image, or made by an instruction.
 #[derive(Clone, Debug)]
@@ -260,7 +259,7 @@ impl<'a> Evaluator<'a> {
             .iter()
             .map(|layer| PendingLayer::Stored(Arc::new(layer.clone())))
             .collect();
-        let known = base_folders(place, name, &image)?;
+        let known = image.folders(place, name)?;
         let state = State::new(layers, Config::inherit(&image.config), known);
         Ok((state, Config::triggers(&image.config)))
     }
@@ -600,7 +599,7 @@ impl<'a> Evaluator<'a> {
                                 destination.path
                             )));
                         }
-                        self.download(
+                        self.shared.downloads.add(
                             place,
                             &path,
                             checksum.as_ref(),
@@ -644,53 +643,6 @@ impl<'a> Evaluator<'a> {
         let entries = layer.finish(&state.known);
         state.known.overlay(&entries);
         state.layers.push(PendingLayer::Built(Arc::new(entries)));
-        Ok(())
-    }
-}
-
-impl Evaluator<'_> {
-    /// `ADD URL DEST`: the body, checked against `--checksum` when given, as the file `DEST`
-    /// or, when `DEST` ends in `/`, as the last part of the URL's path inside it; mode 0600
-    /// unless `--chmod` says otherwise, as BuildKit makes it. Never extracted.
-    fn download(
-        &self,
-        place: &Place,
-        url: &str,
-        checksum: Option<&extkit_oci::Digest>,
-        destination: &Destination<'_>,
-        options: &CopyOptions,
-        layer: &mut CopyLayer,
-    ) -> Result<(), BuildError> {
-        let name = if destination.is_folder() {
-            file_name(url).ok_or_else(|| {
-                place.invalid(format!(
-                    "the URL `{url}` has no file name to give the download; name the \
-                     destination file (no trailing `/`)"
-                ))
-            })?
-        } else {
-            String::new()
-        };
-        let body = self
-            .shared
-            .downloads
-            .get(url)
-            .map_err(|reason| BuildError::Download {
-                file: place.file.clone(),
-                line: place.line,
-                url: url.to_string(),
-                reason,
-            })?;
-        if let Some(expected) = checksum {
-            let actual = extkit_oci::sha256_digest(&body);
-            if actual != *expected {
-                return Err(place.invalid(format!(
-                    "`{url}` has the digest `{actual}`, not the `--checksum` `{expected}`"
-                )));
-            }
-        }
-        debug!(url, bytes = body.len(), "downloaded");
-        layer.add_bytes(&name, body, 0o600, destination, options);
         Ok(())
     }
 }
@@ -781,38 +733,6 @@ fn owner(place: &Place, text: &str) -> Result<(u64, u64), BuildError> {
         // TODO(build): look user and group names up in the stage's /etc/passwd and /etc/group.
         _ => Err(place.unsupported(format!("`--chown={text}` with names (use numeric ids)"))),
     }
-}
-
-/// The folders and links of a base image, with their modes and owners: a `COPY` onto a
-/// folder of the base copies into it (and keeps its parents as they are), and a path
-/// through a link of the base is followed, as on the file system BuildKit copies onto.
-fn base_folders(place: &Place, name: &str, image: &BaseImage) -> Result<Tree, BuildError> {
-    let mut query = FileQuery::new();
-    query.add_tree("", Capture::Stat);
-    let mut files = FileTree::new();
-    for layer in &image.layers {
-        let changes =
-            scan_layer(&layer.bytes[..], &query, &layer.digest.to_string()).map_err(|error| {
-                place.invalid(format!("cannot read the base image `{name}`: {error}"))
-            })?;
-        files.apply(&changes);
-    }
-    let mut tree = Tree::new();
-    for (path, entry) in files.beneath("") {
-        let kind = match &entry.kind {
-            EntryKind::Directory => NodeKind::Directory,
-            EntryKind::Symlink(target) => NodeKind::Symlink(target.clone()),
-            _ => continue,
-        };
-        let node = Node {
-            kind,
-            mode: entry.mode,
-            uid: entry.uid,
-            gid: entry.gid,
-        };
-        tree.insert(path, node);
-    }
-    Ok(tree)
 }
 
 /// The owner a `USER` value gives the folders `WORKDIR` makes: `UID[:GID]` in numbers (group 0
