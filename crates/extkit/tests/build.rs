@@ -8,10 +8,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use common::build::{run_within, write_files};
 use common::{extkit, make_fifo, require_peer, run_peer};
-use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
-use extkit_oci::Image;
-use extkit_oci::transport::{Location, open_source};
 use serde_json::Value;
 
 /// Runs extkit with its store in `home`; gives (exit code, stdout, stderr).
@@ -39,40 +37,7 @@ fn run_with(home: &Path, args: &[&str], env: &[(&str, &str)]) -> (i32, String, S
 /// build which hangs (on a FIFO, say) fails the test instead of the suite; gives (exit code,
 /// stdout, stderr).
 fn run_in(dir: &Path, home: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = extkit()
-        .current_dir(dir)
-        .env("EXTKIT_HOME", home)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .args(args)
-        .timeout(std::time::Duration::from_secs(10))
-        .output()
-        .unwrap();
-    let code = output
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("`extkit {}` did not finish within 10 s", args.join(" ")));
-    (
-        code,
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
-}
-
-/// Writes files (path, content, mode) under `root`; a content starting with `->` makes a
-/// symbolic link to the rest.
-fn write_files(root: &Path, files: &[(&str, &str, u32)]) {
-    use std::os::unix::fs::PermissionsExt;
-    for (path, content, mode) in files {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        match content.strip_prefix("->") {
-            Some(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
-            None => {
-                fs::write(&path, content).unwrap();
-                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
-            }
-        }
-    }
+    run_within(dir, home, args, std::time::Duration::from_secs(10))
 }
 
 /// One platform's image, unpacked: every path with its type, mode and content; and the
@@ -93,67 +58,36 @@ const COMPARED_FIELDS: [&str; 7] = [
     "ExposedPorts",
 ];
 
-/// Every platform of the image at `location`, by architecture.
+/// Every platform of the image at `location`, by architecture, with the compared config
+/// fields.
 fn unpack(location: &str) -> BTreeMap<String, Unpacked> {
-    let location: Location = location.parse().unwrap();
-    let source = open_source(&location).unwrap();
-    let root = source.root().unwrap();
-    let Image::Index { entries, .. } = root.parse("root").unwrap() else {
-        panic!("{location} is not an index");
-    };
-    let mut platforms = BTreeMap::new();
-    for entry in entries {
-        let raw = source.manifest(&entry.descriptor).unwrap();
-        let Image::Manifest { manifest, .. } = raw.parse("manifest").unwrap() else {
-            panic!("a nested index");
-        };
-        let config: Value =
-            serde_json::from_slice(&source.blob_bytes(manifest.config()).unwrap()).unwrap();
-        let mut query = FileQuery::new();
-        query.add_tree("", Capture::Content { limit: u64::MAX });
-        let mut tree = FileTree::new();
-        for layer in manifest.layers() {
-            let changes = scan_layer(source.blob(layer).unwrap(), &query, "layer").unwrap();
-            tree.apply(&changes);
-        }
-        let files = tree
-            .beneath("")
-            .map(|(path, entry)| {
-                let what = match &entry.kind {
-                    EntryKind::File => format!(
-                        "file {:o} {}",
-                        entry.mode,
-                        String::from_utf8_lossy(entry.content.as_deref().unwrap())
-                    ),
-                    EntryKind::Directory => format!("dir {:o}", entry.mode),
-                    EntryKind::Symlink(target) => format!("symlink -> {target}"),
-                    other => format!("{other:?}"),
-                };
-                (path.to_string(), what)
-            })
-            .collect();
-        let mut fields = BTreeMap::new();
-        for field in COMPARED_FIELDS {
-            let mut value = config["config"].get(field).cloned().unwrap_or(Value::Null);
-            // buildah signs its images with its version; nothing else differs.
-            if let Some(labels) = value.as_object_mut() {
-                labels.remove("io.buildah.version");
+    common::build::unpack(location)
+        .into_iter()
+        .map(|(architecture, image)| {
+            let mut fields = BTreeMap::new();
+            for field in COMPARED_FIELDS {
+                let mut value = image.config["config"]
+                    .get(field)
+                    .cloned()
+                    .unwrap_or(Value::Null);
+                // buildah signs its images with its version; nothing else differs.
+                if let Some(labels) = value.as_object_mut() {
+                    labels.remove("io.buildah.version");
+                }
+                if value == Value::Object(Default::default())
+                    || value == Value::String(String::new())
+                {
+                    value = Value::Null;
+                }
+                fields.insert(field, value);
             }
-            if value == Value::Object(Default::default()) || value == Value::String(String::new()) {
-                value = Value::Null;
-            }
-            fields.insert(field, value);
-        }
-        let architecture = config["architecture"].as_str().unwrap().to_string();
-        platforms.insert(
-            architecture,
-            Unpacked {
-                files,
+            let unpacked = Unpacked {
+                files: image.files,
                 config: fields,
-            },
-        );
-    }
-    platforms
+            };
+            (architecture, unpacked)
+        })
+        .collect()
 }
 
 /// Builds `dockerfile` in `context` with buildah for both platforms into an OCI layout.

@@ -23,10 +23,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use common::{example_layout, extkit};
-use extkit_layer::{Capture, EntryKind, FileQuery, FileTree, scan_layer};
-use extkit_oci::Image;
-use extkit_oci::transport::{Location, open_source};
+use common::build::{Unpacked, run_within, unpack, write_files};
+use common::example_layout;
 use serde_json::{Value, json};
 
 /// The `PATH` every image built from nothing gets, as Docker gives it.
@@ -39,23 +37,7 @@ const DEFAULT_PATH: &str = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/b
 /// Runs extkit in the folder `dir` with its store in `home`, killed after 60 s so that a build
 /// which hangs fails the test instead of the suite; gives (exit code, stdout, stderr).
 fn run_in(dir: &Path, home: &Path, args: &[&str]) -> (i32, String, String) {
-    let output = extkit()
-        .current_dir(dir)
-        .env("EXTKIT_HOME", home)
-        .env_remove("SOURCE_DATE_EPOCH")
-        .args(args)
-        .timeout(std::time::Duration::from_secs(60))
-        .output()
-        .unwrap();
-    let code = output
-        .status
-        .code()
-        .unwrap_or_else(|| panic!("`extkit {}` did not finish within 60 s", args.join(" ")));
-    (
-        code,
-        String::from_utf8(output.stdout).unwrap(),
-        String::from_utf8(output.stderr).unwrap(),
-    )
+    run_within(dir, home, args, std::time::Duration::from_secs(60))
 }
 
 /// Runs a command that must succeed, and gives the digest it prints.
@@ -68,23 +50,6 @@ fn build_ok(dir: &Path, home: &Path, args: &[&str]) -> String {
         "not a digest: {stdout:?}"
     );
     digest
-}
-
-/// Writes files (path, content, mode) under `root`; a content starting with `->` makes a
-/// symbolic link to the rest.
-fn write_files(root: &Path, files: &[(&str, &str, u32)]) {
-    use std::os::unix::fs::PermissionsExt;
-    for (path, content, mode) in files {
-        let path = root.join(path);
-        fs::create_dir_all(path.parent().unwrap()).unwrap();
-        match content.strip_prefix("->") {
-            Some(target) => std::os::unix::fs::symlink(target, &path).unwrap(),
-            None => {
-                fs::write(&path, content).unwrap();
-                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
-            }
-        }
-    }
 }
 
 /// `oci:DIR:1` for the folder `name` in `scratch`.
@@ -104,59 +69,6 @@ fn host_architecture() -> &'static str {
         "aarch64" => "arm64",
         other => panic!("no expected BUILDARCH for the host architecture {other}"),
     }
-}
-
-/// One platform's image, unpacked: every path with its type, mode and content; and the whole
-/// image configuration document.
-#[derive(Debug, PartialEq)]
-struct Unpacked {
-    files: BTreeMap<String, String>,
-    config: Value,
-}
-
-/// Every platform of the image at `location`, by architecture.
-fn unpack(location: &str) -> BTreeMap<String, Unpacked> {
-    let location: Location = location.parse().unwrap();
-    let source = open_source(&location).unwrap();
-    let root = source.root().unwrap();
-    let Image::Index { entries, .. } = root.parse("root").unwrap() else {
-        panic!("{location} is not an index");
-    };
-    let mut platforms = BTreeMap::new();
-    for entry in entries {
-        let raw = source.manifest(&entry.descriptor).unwrap();
-        let Image::Manifest { manifest, .. } = raw.parse("manifest").unwrap() else {
-            panic!("a nested index");
-        };
-        let config: Value =
-            serde_json::from_slice(&source.blob_bytes(manifest.config()).unwrap()).unwrap();
-        let mut query = FileQuery::new();
-        query.add_tree("", Capture::Content { limit: u64::MAX });
-        let mut tree = FileTree::new();
-        for layer in manifest.layers() {
-            let changes = scan_layer(source.blob(layer).unwrap(), &query, "layer").unwrap();
-            tree.apply(&changes);
-        }
-        let files = tree
-            .beneath("")
-            .map(|(path, entry)| {
-                let what = match &entry.kind {
-                    EntryKind::File => format!(
-                        "file {:o} {}",
-                        entry.mode,
-                        String::from_utf8_lossy(entry.content.as_deref().unwrap())
-                    ),
-                    EntryKind::Directory => format!("dir {:o}", entry.mode),
-                    EntryKind::Symlink(target) => format!("symlink -> {target}"),
-                    other => format!("{other:?}"),
-                };
-                (path.to_string(), what)
-            })
-            .collect();
-        let architecture = config["architecture"].as_str().unwrap().to_string();
-        platforms.insert(architecture, Unpacked { files, config });
-    }
-    platforms
 }
 
 /// `(path, description)` pairs as an owned map, for comparing with `Unpacked::files`.

@@ -78,5 +78,6 @@ pub fn filter_path(text: &str, path: &Path) -> String {
     text.replace(&path.display().to_string(), "[TMP]")
 }
 
+pub mod build;
 pub mod extension;
 pub mod registry;
