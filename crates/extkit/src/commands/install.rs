@@ -105,15 +105,8 @@ pub fn install(
             plan.digest, previous.record.platform, host.os
         ));
         if printer.format == OutputFormat::Json {
-            printer.json(&json!({
-                "name": name,
-                "path": previous.path,
-                "digest": plan.digest.to_string(),
-                "platform": previous.record.platform,
-                "host": plan.host.to_string(),
-                "changed": false,
-                "changes": [],
-            }))?;
+            let platform = &previous.record.platform;
+            printer.json(&outcome(&name, &previous.path, &plan, platform, None))?;
         }
         return Ok(ExitCode::SUCCESS);
     }
@@ -147,15 +140,17 @@ pub fn install(
         _ => None,
     };
     match (printer.format, &changed) {
-        (OutputFormat::Json, _) => printer.json(&json!({
-            "name": name,
-            "path": installed.path,
-            "digest": plan.digest.to_string(),
-            "platform": plan.platform.to_string(),
-            "host": plan.host.to_string(),
-            "changed": true,
-            "changes": changed.unwrap_or_default(),
-        }))?,
+        (OutputFormat::Json, _) => {
+            let changes = changed.unwrap_or_default();
+            let platform = plan.platform.to_string();
+            printer.json(&outcome(
+                &name,
+                &installed.path,
+                &plan,
+                &platform,
+                Some(changes),
+            ))?;
+        }
         (OutputFormat::Table, Some(lines)) => {
             for line in lines {
                 printer.data(&format!("{line}\n"))?;
@@ -166,6 +161,26 @@ pub fn install(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// What `install` and `update` print with `--format json`; `changes` is `None` when nothing
+/// was written (already up to date).
+fn outcome(
+    name: &str,
+    path: &Path,
+    plan: &Plan,
+    platform: &str,
+    changes: Option<Vec<String>>,
+) -> serde_json::Value {
+    json!({
+        "name": name,
+        "path": path,
+        "digest": plan.digest.to_string(),
+        "platform": platform,
+        "host": plan.host.to_string(),
+        "changed": changes.is_some(),
+        "changes": changes.unwrap_or_default(),
+    })
 }
 
 /// Runs the rules and keeps those that decide this install: findings about the chosen variant
