@@ -48,12 +48,34 @@ impl Registry {
         if mode == Mode::Auth && !super::require_peer("htpasswd") {
             return None;
         }
-        let folder = tempfile::tempdir().unwrap();
+        let mut folder = tempfile::tempdir().unwrap();
+        // A port free when chosen may be taken by another test's server before the registry
+        // binds it: the registry then exits, and another port is tried.
+        for _ in 0..5 {
+            match Registry::start_on(mode, folder, free_port()) {
+                Ok(registry) => return Some(registry),
+                Err(back) => folder = back,
+            }
+        }
+        panic!(
+            "the registry did not start:\n{}",
+            std::fs::read_to_string(folder.path().join("registry.log")).unwrap_or_default()
+        );
+    }
+
+    /// Starts a registry serving from `folder` on `port`; gives the folder back when the port
+    /// could not be bound.
+    fn start_on(
+        mode: Mode,
+        folder: tempfile::TempDir,
+        port: u16,
+    ) -> Result<Registry, tempfile::TempDir> {
         let dir = folder.path();
-        let port = free_port();
         let address = format!("127.0.0.1:{port}");
+        // At the info level the registry says when it listens, or why it cannot.
         let mut config = format!(
-            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem: {{ rootdirectory: {data} }}\n  \
+            "version: 0.1\nlog:\n  level: info\n  accesslog: {{ disabled: true }}\nstorage:\n  \
+             filesystem: {{ rootdirectory: {data} }}\n  \
              delete: {{ enabled: true }}\n  cache: {{ blobdescriptor: inmemory }}\n  \
              maintenance: {{ uploadpurging: {{ enabled: false }} }}\nhttp:\n  addr: {address}\n  \
              secret: local-test-secret\n",
@@ -73,7 +95,9 @@ impl Registry {
                 ));
             }
             Mode::Tls | Mode::TlsCaAsServer => {
-                make_certificate(dir, mode == Mode::TlsCaAsServer);
+                if !dir.join("cert.pem").exists() {
+                    make_certificate(dir, mode == Mode::TlsCaAsServer);
+                }
                 config.push_str(&format!(
                     "  tls: {{ certificate: {}, key: {} }}\n",
                     dir.join("cert.pem").display(),
@@ -83,33 +107,37 @@ impl Registry {
         }
         std::fs::write(dir.join("config.yml"), config).unwrap();
         let log = std::fs::File::create(dir.join("registry.log")).unwrap();
-        let child = Command::new("docker-registry")
+        let mut child = Command::new("docker-registry")
             .arg("serve")
             .arg(dir.join("config.yml"))
             .stdout(log.try_clone().unwrap())
             .stderr(log)
             .spawn()
             .expect("docker-registry starts");
-        let registry = Registry {
-            child,
-            address,
-            folder,
-        };
-        registry.wait_until_listening();
-        Some(registry)
-    }
-
-    fn wait_until_listening(&self) {
+        // Its own words, not a connection, tell that the port is its: another test's server
+        // may be the one listening there.
+        let listening = format!("listening on {address}");
+        let log = dir.join("registry.log");
         let deadline = Instant::now() + Duration::from_secs(10);
         while Instant::now() < deadline {
-            if TcpStream::connect(&self.address).is_ok() {
-                return;
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains(&listening) && TcpStream::connect(&address).is_ok() {
+                return Ok(Registry {
+                    child,
+                    address,
+                    folder,
+                });
+            }
+            if child.try_wait().ok().flatten().is_some() {
+                return Err(folder);
             }
             thread::sleep(Duration::from_millis(20));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!(
             "the registry did not start:\n{}",
-            std::fs::read_to_string(self.folder.path().join("registry.log")).unwrap_or_default()
+            std::fs::read_to_string(&log).unwrap_or_default()
         );
     }
 
